@@ -1,0 +1,16 @@
+// `carelog log count|tail|verify|rejected --data-dir D`: inspect a data dir.
+// They open the log read-only, so they work beside a running engine (seeing
+// the log as it stood when they opened it).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace carelog {
+
+int log_count(const std::string& data_dir);
+int log_tail(const std::string& data_dir, int64_t n, int64_t partition);
+int log_verify(const std::string& data_dir);
+int log_rejected(const std::string& data_dir, int64_t limit);
+
+}  // namespace carelog

@@ -1,0 +1,139 @@
+// The carelog command line: run the engine, publish feeds, manage topics and
+// inspect the log. See README.md and spec/projections.md ("Engine command line").
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+
+#include "cli/log_commands.h"
+#include "config/config.h"
+#include "connectors/kafka_client.h"
+#include "connectors/producer.h"
+#include "connectors/runner.h"
+
+using namespace carelog;
+
+namespace {
+
+const char* env_lookup(const char* name) { return std::getenv(name); }
+
+// Kafka client properties for the helper commands: the [kafka] table of the
+// config file when one is given (or CARELOG_CONFIG).
+bool kafka_properties(const std::optional<std::string>& config_path,
+                      std::map<std::string, std::string>& props) {
+  Config cfg;
+  Status st = resolve_config(config_path, {}, env_lookup, cfg);
+  if (!st.ok()) {
+    std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+    return false;
+  }
+  props = cfg.kafka;
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"carelog: an event-sourced engine for marketplace sellers' after-sales care"};
+  app.require_subcommand(1);
+
+  // run
+  auto* run = app.add_subcommand("run", "consume events into the log (Kafka or a JSONL file)");
+  std::map<std::string, std::string> flag_values;
+  std::optional<std::string> config_path;
+  run->add_option("--config", config_path, "TOML config file (env CARELOG_CONFIG)");
+  std::map<std::string, std::string> raw;
+  for (const auto& s : kSettings) {
+    std::string help = std::string(s.help) + " [env " + env_name(s) + ", key " + s.key + "]";
+    run->add_option(flag_name(s), raw[s.key], help);
+  }
+
+  // produce
+  auto* produce = app.add_subcommand("produce", "publish a JSONL file of envelopes keyed by seller_id");
+  std::string p_brokers = "127.0.0.1:9092", p_topic = "carelog.events", p_file;
+  std::optional<std::string> p_config;
+  produce->add_option("--brokers", p_brokers, "Kafka bootstrap servers")->capture_default_str();
+  produce->add_option("--topic", p_topic, "topic")->capture_default_str();
+  produce->add_option("--config", p_config, "TOML config ([kafka] properties)");
+  produce->add_option("file", p_file, "JSONL file, one envelope per line")->required();
+
+  // topics create
+  auto* topics = app.add_subcommand("topics", "manage Kafka topics");
+  topics->require_subcommand(1);
+  auto* create = topics->add_subcommand("create", "create a topic (no error if it exists)");
+  std::string t_brokers = "127.0.0.1:9092", t_topic;
+  int t_partitions = 6;
+  std::optional<std::string> t_config;
+  create->add_option("--brokers", t_brokers, "Kafka bootstrap servers")->capture_default_str();
+  create->add_option("--topic", t_topic, "topic")->required();
+  create->add_option("--partitions", t_partitions, "partition count")->capture_default_str();
+  create->add_option("--config", t_config, "TOML config ([kafka] properties)");
+
+  // log
+  auto* logc = app.add_subcommand("log", "inspect the event log of a data dir");
+  logc->require_subcommand(1);
+  std::string l_dir = "data";
+  int64_t l_n = 10, l_partition = -1;
+  auto* count = logc->add_subcommand("count", "events per partition and stored offsets");
+  auto* tail = logc->add_subcommand("tail", "the last N records of each partition, as JSON lines");
+  auto* verify = logc->add_subcommand("verify", "check every partition's hash chain (exit 1 if broken)");
+  auto* rejected = logc->add_subcommand("rejected", "rejected records with their reasons, as JSON lines");
+  for (auto* c : {count, tail, verify, rejected}) {
+    c->add_option("--data-dir", l_dir, "data directory")->capture_default_str();
+  }
+  tail->add_option("-n", l_n, "records per partition")->capture_default_str();
+  tail->add_option("--partition", l_partition, "only this partition");
+  rejected->add_option("--limit", l_n, "at most this many")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (run->parsed()) {
+    for (const auto& s : kSettings) {
+      if (run->get_option(flag_name(s))->count() > 0) flag_values[s.key] = raw[s.key];
+    }
+    Config cfg;
+    Status st = resolve_config(config_path, flag_values, env_lookup, cfg);
+    if (!st.ok()) {
+      std::fprintf(stderr, "carelog: bad configuration: %s\n", st.message().c_str());
+      return 2;
+    }
+    return run_engine(cfg);
+  }
+  if (produce->parsed()) {
+    std::map<std::string, std::string> props;
+    if (!kafka_properties(p_config, props)) return 2;
+    ProduceReport report;
+    Status st = produce_file(p_brokers, props, p_topic, p_file, report);
+    std::printf("produced %llu records to %s (%llu without a key, %llu failed)\n",
+                static_cast<unsigned long long>(report.sent), p_topic.c_str(),
+                static_cast<unsigned long long>(report.unkeyed),
+                static_cast<unsigned long long>(report.failed));
+    for (auto& [p, n] : report.per_partition) {
+      std::printf("  partition %d: %llu\n", p, static_cast<unsigned long long>(n));
+    }
+    if (!st.ok()) {
+      std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
+  if (create->parsed()) {
+    std::map<std::string, std::string> props;
+    if (!kafka_properties(t_config, props)) return 2;
+    Status st = create_topic(t_brokers, props, t_topic, t_partitions);
+    if (!st.ok()) {
+      std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+      return 1;
+    }
+    std::printf("topic %s ready\n", t_topic.c_str());
+    return 0;
+  }
+  if (count->parsed()) return log_count(l_dir);
+  if (tail->parsed()) return log_tail(l_dir, l_n, l_partition);
+  if (verify->parsed()) return log_verify(l_dir);
+  if (rejected->parsed()) return log_rejected(l_dir, l_n);
+  return 0;
+}

@@ -1,0 +1,273 @@
+#include "config/config.h"
+
+#include <charconv>
+#include <toml++/toml.h>
+
+namespace carelog {
+
+const std::vector<SettingSpec> kSettings = {
+    {"source", SettingKind::kString, "where events come from: kafka, or file:PATH.jsonl"},
+    {"brokers", SettingKind::kString, "Kafka bootstrap servers, HOST:PORT[,HOST:PORT]"},
+    {"topic", SettingKind::kString, "Kafka topic of the events"},
+    {"group", SettingKind::kString, "Kafka consumer group"},
+    {"dlq_topic", SettingKind::kString, "dead-letter topic (default: <topic>.dlq)"},
+    {"data_dir", SettingKind::kString, "directory of the RocksDB event log"},
+    {"http", SettingKind::kString, "HTTP listen address HOST:PORT"},
+    {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
+    {"batch_wait_ms", SettingKind::kInt, "longest wait in ms to fill a batch"},
+    {"stats_interval_s", SettingKind::kInt, "seconds between stats log lines (0: off)"},
+    {"max_record_bytes", SettingKind::kInt, "largest accepted record; larger ones are rejected"},
+    {"follow", SettingKind::kBool, "file source: keep reading at end of file"},
+    {"disable_wal", SettingKind::kBool, "write without RocksDB's WAL (Kafka re-delivers after a crash)"},
+    {"log_level", SettingKind::kString, "trace, debug, info, warn, error"},
+    {"marketplaces", SettingKind::kList, "accepted marketplace codes, comma separated"},
+};
+
+std::string flag_name(const SettingSpec& s) {
+  std::string f = "--";
+  for (const char* c = s.key; *c; ++c) f.push_back(*c == '_' ? '-' : *c);
+  return f;
+}
+
+std::string env_name(const SettingSpec& s) {
+  std::string e = "CARELOG_";
+  for (const char* c = s.key; *c; ++c) e.push_back(static_cast<char>(std::toupper(*c)));
+  return e;
+}
+
+namespace {
+
+const SettingSpec* find_setting(const std::string& key) {
+  for (const auto& s : kSettings) {
+    if (key == s.key) return &s;
+  }
+  return nullptr;
+}
+
+std::string* string_field(Config& c, const std::string& k) {
+  if (k == "source") return &c.source;
+  if (k == "brokers") return &c.brokers;
+  if (k == "topic") return &c.topic;
+  if (k == "group") return &c.group;
+  if (k == "dlq_topic") return &c.dlq_topic;
+  if (k == "data_dir") return &c.data_dir;
+  if (k == "http") return &c.http;
+  if (k == "log_level") return &c.log_level;
+  return nullptr;
+}
+
+int64_t* int_field(Config& c, const std::string& k) {
+  if (k == "batch_size") return &c.batch_size;
+  if (k == "batch_wait_ms") return &c.batch_wait_ms;
+  if (k == "stats_interval_s") return &c.stats_interval_s;
+  if (k == "max_record_bytes") return &c.max_record_bytes;
+  return nullptr;
+}
+
+bool* bool_field(Config& c, const std::string& k) {
+  if (k == "follow") return &c.follow;
+  if (k == "disable_wal") return &c.disable_wal;
+  return nullptr;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t end = v.find(',', start);
+    if (end == std::string::npos) end = v.size();
+    std::string item = v.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string where(const std::string& path, const toml::node& n, const std::string& key) {
+  return path + ":" + std::to_string(n.source().begin.line) + ": key '" + key + "'";
+}
+
+}  // namespace
+
+static Status parse_into(Config& cfg, const std::string& key, const std::string& value,
+                         const std::string& origin);
+
+namespace {
+// Rules on one setting's value, checked where it is set so the error can name
+// its origin (file:line:key, variable or flag).
+std::string check_value(const Config& c, const std::string& key) {
+  if (key == "source" && c.source != "kafka" && (!c.file_source() || c.file_path().empty())) {
+    return "expected 'kafka' or 'file:PATH', got '" + c.source + "'";
+  }
+  if ((key == "topic" || key == "data_dir" || key == "brokers" || key == "group") &&
+      string_field(const_cast<Config&>(c), key)->empty()) {
+    return "must not be empty";
+  }
+  if (key == "batch_size" && (c.batch_size < 1 || c.batch_size > 1'000'000)) return "must be in 1..1000000";
+  if (key == "batch_wait_ms" && (c.batch_wait_ms < 0 || c.batch_wait_ms > 60'000)) return "must be in 0..60000";
+  if (key == "stats_interval_s" && c.stats_interval_s < 0) return "must not be negative";
+  if (key == "max_record_bytes" && (c.max_record_bytes < 64 || c.max_record_bytes > (64 << 20))) {
+    return "must be in 64..67108864";
+  }
+  if (key == "marketplaces" && c.marketplaces.empty()) return "must list at least one code";
+  if (key == "log_level") {
+    for (const char* l : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
+      if (c.log_level == l) return "";
+    }
+    return "unknown level '" + c.log_level + "'";
+  }
+  return "";
+}
+}  // namespace
+
+Status set_from_text(Config& cfg, const std::string& key, const std::string& value,
+                     const std::string& origin) {
+  Status st = parse_into(cfg, key, value, origin);
+  if (!st.ok()) return st;
+  std::string problem = check_value(cfg, key);
+  if (!problem.empty()) return Status::Error(origin + ": " + problem);
+  return Status::Ok();
+}
+
+static Status parse_into(Config& cfg, const std::string& key, const std::string& value,
+                         const std::string& origin) {
+  const SettingSpec* spec = find_setting(key);
+  if (!spec) return Status::Error(origin + ": unknown setting '" + key + "'");
+  switch (spec->kind) {
+    case SettingKind::kString:
+      *string_field(cfg, key) = value;
+      return Status::Ok();
+    case SettingKind::kInt: {
+      int64_t v = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || p != value.data() + value.size()) {
+        return Status::Error(origin + ": expected an integer, got '" + value + "'");
+      }
+      *int_field(cfg, key) = v;
+      return Status::Ok();
+    }
+    case SettingKind::kBool:
+      if (value == "true" || value == "1" || value == "yes") {
+        *bool_field(cfg, key) = true;
+      } else if (value == "false" || value == "0" || value == "no") {
+        *bool_field(cfg, key) = false;
+      } else {
+        return Status::Error(origin + ": expected true or false, got '" + value + "'");
+      }
+      return Status::Ok();
+    case SettingKind::kList:
+      cfg.marketplaces = split_list(value);
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+Status load_config_file(const std::string& path, Config& cfg) {
+  toml::table root;
+  try {
+    root = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::Error(path + ":" + std::to_string(e.source().begin.line) + ": " +
+                         std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Status::Error(path + ": " + e.what());
+  }
+  cfg.config_file = path;
+  for (auto& [k, node] : root) {
+    std::string key(k.str());
+    if (key == "kafka") {
+      const toml::table* t = node.as_table();
+      if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
+      for (auto& [pk, pv] : *t) {
+        std::string prop(pk.str());
+        if (auto s = pv.value<std::string>(); s && pv.is_string()) {
+          cfg.kafka[prop] = *s;
+        } else if (auto i = pv.as_integer()) {
+          cfg.kafka[prop] = std::to_string(i->get());
+        } else if (auto b = pv.as_boolean()) {
+          cfg.kafka[prop] = b->get() ? "true" : "false";
+        } else {
+          return Status::Error(where(path, pv, "kafka." + prop) + ": expected a string, integer or boolean");
+        }
+      }
+      continue;
+    }
+    const SettingSpec* spec = find_setting(key);
+    if (!spec) return Status::Error(where(path, node, key) + ": unknown key");
+    std::string text;
+    switch (spec->kind) {
+      case SettingKind::kString:
+        if (!node.is_string()) return Status::Error(where(path, node, key) + ": expected a string");
+        text = node.as_string()->get();
+        break;
+      case SettingKind::kInt:
+        if (!node.is_integer()) return Status::Error(where(path, node, key) + ": expected an integer");
+        text = std::to_string(node.as_integer()->get());
+        break;
+      case SettingKind::kBool:
+        if (!node.is_boolean()) return Status::Error(where(path, node, key) + ": expected true or false");
+        text = node.as_boolean()->get() ? "true" : "false";
+        break;
+      case SettingKind::kList: {
+        const toml::array* a = node.as_array();
+        if (!a) return Status::Error(where(path, node, key) + ": expected an array of strings");
+        for (auto& item : *a) {
+          if (!item.is_string()) return Status::Error(where(path, item, key) + ": expected an array of strings");
+          text += (text.empty() ? "" : ",") + item.as_string()->get();
+        }
+        break;
+      }
+    }
+    Status st = set_from_text(cfg, key, text, where(path, node, key));
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status apply_environment(Config& cfg, const std::function<const char*(const char*)>& getenv_fn) {
+  for (const auto& s : kSettings) {
+    std::string name = env_name(s);
+    if (const char* v = getenv_fn(name.c_str())) {
+      Status st = set_from_text(cfg, s.key, v, "environment " + name);
+      if (!st.ok()) return st;
+    }
+  }
+  return Status::Ok();
+}
+
+Status resolve_config(const std::optional<std::string>& config_path,
+                      const std::map<std::string, std::string>& flags,
+                      const std::function<const char*(const char*)>& getenv_fn, Config& out) {
+  Config cfg;
+  std::optional<std::string> path = config_path;
+  if (!path) {
+    if (const char* p = getenv_fn("CARELOG_CONFIG")) path = p;
+  }
+  if (path) {
+    Status st = load_config_file(*path, cfg);
+    if (!st.ok()) return st;
+  }
+  Status st = apply_environment(cfg, getenv_fn);
+  if (!st.ok()) return st;
+  for (const auto& [key, value] : flags) {
+    const SettingSpec* spec = find_setting(key);
+    st = set_from_text(cfg, key, value, "flag " + (spec ? flag_name(*spec) : key));
+    if (!st.ok()) return st;
+  }
+  st = validate_config(cfg);
+  if (!st.ok()) return st;
+  out = std::move(cfg);
+  return Status::Ok();
+}
+
+Status validate_config(const Config& cfg) {
+  for (const auto& s : kSettings) {
+    std::string problem = check_value(cfg, s.key);
+    if (!problem.empty()) return Status::Error(std::string(s.key) + ": " + problem);
+  }
+  return Status::Ok();
+}
+
+}  // namespace carelog

@@ -1,0 +1,83 @@
+// The engine's configuration: one plain struct with documented defaults, and
+// the layers that fill it. Precedence: flag > CARELOG_* environment > TOML
+// file > default. Every setting has all four forms, listed in kSettings.
+//
+// A bad value stops start-up with a message naming where it came from: the
+// file, line and key for the TOML file; the variable for the environment;
+// the flag for the command line.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace carelog {
+
+struct Config {
+  // "kafka" (consume `topic` from `brokers`) or "file:PATH.jsonl".
+  std::string source = "kafka";
+  std::string brokers = "127.0.0.1:9092";
+  std::string topic = "carelog.events";
+  std::string group = "carelog";
+  std::string dlq_topic;  // default: "<topic>.dlq"
+  std::string data_dir = "data";
+  std::string http = "127.0.0.1:8080";
+  int64_t batch_size = 2000;     // records per source batch (one WriteBatch)
+  int64_t batch_wait_ms = 20;    // longest wait to fill a batch
+  int64_t stats_interval_s = 10; // period of the stats log line; 0 = off
+  int64_t max_record_bytes = 1 << 20;
+  bool follow = false;           // file source: keep reading at end of file
+  bool disable_wal = false;      // see DESIGN.md: only with atomic flush + re-consume
+  std::string log_level = "info";
+  std::vector<std::string> marketplaces = {"FR", "UK", "DE", "IT", "ES", "NL", "SE",
+                                           "PL", "BE", "IE", "US", "CA", "JP"};
+  std::string config_file;  // the TOML file read, if any
+  // librdkafka properties passed to every Kafka client ([kafka] table),
+  // e.g. security.protocol, sasl.mechanism, ssl.ca.location.
+  std::map<std::string, std::string> kafka;
+
+  std::string effective_dlq_topic() const { return dlq_topic.empty() ? topic + ".dlq" : dlq_topic; }
+  bool file_source() const { return source.rfind("file:", 0) == 0; }
+  std::string file_path() const { return file_source() ? source.substr(5) : ""; }
+};
+
+enum class SettingKind { kString, kInt, kBool, kList };
+
+struct SettingSpec {
+  const char* key;   // TOML key; flag is --key with '_' -> '-'; env CARELOG_KEY
+  SettingKind kind;
+  const char* help;
+};
+
+extern const std::vector<SettingSpec> kSettings;
+
+std::string flag_name(const SettingSpec& s);  // "--data-dir"
+std::string env_name(const SettingSpec& s);   // "CARELOG_DATA_DIR"
+
+// Sets `key` from its textual form; `origin` names where it came from for
+// error messages ("flag --batch-size", "environment CARELOG_BATCH_SIZE").
+Status set_from_text(Config& cfg, const std::string& key, const std::string& value,
+                     const std::string& origin);
+
+// Reads a TOML file into `cfg` (the file layer). Unknown keys are errors.
+Status load_config_file(const std::string& path, Config& cfg);
+
+// Applies every CARELOG_* variable that `getenv` returns.
+Status apply_environment(Config& cfg,
+                         const std::function<const char*(const char*)>& getenv_fn);
+
+// Builds the final config: defaults, then the file (`config_path`, or
+// CARELOG_CONFIG), then the environment, then `flags` (key -> text).
+Status resolve_config(const std::optional<std::string>& config_path,
+                      const std::map<std::string, std::string>& flags,
+                      const std::function<const char*(const char*)>& getenv_fn, Config& out);
+
+// Checks cross-field rules (non-empty topic, positive batch size, ...).
+Status validate_config(const Config& cfg);
+
+}  // namespace carelog

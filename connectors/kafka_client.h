@@ -1,0 +1,50 @@
+// Shared plumbing for carelog's librdkafka clients (source, dead letters,
+// producer, topic admin): configuration from the engine config, RAII handles.
+//
+// Every client gets `bootstrap.servers` plus every property of the config's
+// [kafka] table, so security settings (security.protocol, sasl.*, ssl.*) apply
+// to all of them alike. Property values are never logged: they may be secrets.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "engine/status.h"
+
+namespace carelog {
+
+struct KafkaHandleDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaHandleDeleter>;
+
+struct KafkaConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+using KafkaConf = std::unique_ptr<rd_kafka_conf_t, KafkaConfDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+// Builds a configuration: bootstrap.servers, then `props` (the [kafka] table),
+// then `overrides` (what the client itself requires). Errors name the property.
+Status make_kafka_conf(const std::string& brokers, const std::map<std::string, std::string>& props,
+                       const std::map<std::string, std::string>& overrides, KafkaConf& out);
+
+// Creates `topic` with `partitions` partitions (replication factor 1 unless the
+// broker defaults otherwise); "already exists" is not an error.
+Status create_topic(const std::string& brokers, const std::map<std::string, std::string>& props,
+                    const std::string& topic, int partitions, int timeout_ms = 15000);
+
+// Number of partitions of `topic`, or an error when the topic does not exist.
+Status topic_partition_count(rd_kafka_t* rk, const std::string& topic, int& count,
+                             int timeout_ms = 10000);
+
+}  // namespace carelog

@@ -1,0 +1,90 @@
+// Consumes the events topic in a Kafka consumer group, one batch at a time.
+//
+// Offsets: the engine's stored offsets (RocksDB) are the truth. On assignment
+// every partition is assigned at the offset `resume_offset` returns (the
+// beginning when none), never at the group's committed offset; after each
+// committed batch the same offsets are committed to the group asynchronously,
+// for monitoring tools only.
+//
+// Rebalancing uses the eager `range` strategy: librdkafka 2.0.2's
+// cooperative-sticky support had bugs fixed only in 2.4-2.6. On revocation the
+// batch in hand is handed to `commit_in_hand` (the ingest step) before the
+// partitions are given up, so no other member re-reads what this one
+// committed, and nothing is committed for partitions it no longer owns.
+//
+// Messages are taken one at a time with rd_kafka_consumer_poll (not the 2.0.x
+// batch API, which can misreturn messages around rebalances) and grouped into
+// batches of up to `batch_size`, waiting at most `batch_wait_ms`.
+//
+// Not thread-safe: everything, callbacks included, runs on the caller's thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka_client.h"
+#include "engine/ingest.h"
+#include "engine/metrics.h"
+#include "engine/status.h"
+
+namespace carelog {
+
+struct KafkaSourceOptions {
+  std::string brokers;
+  std::string topic;
+  std::string group;
+  std::map<std::string, std::string> properties;  // the [kafka] table
+  size_t batch_size = 2000;
+  int batch_wait_ms = 20;
+};
+
+class KafkaSource {
+ public:
+  using ResumeFn = std::function<std::optional<int64_t>(uint32_t partition)>;
+  using CommitFn = std::function<Status(std::span<const SourceRecord>)>;
+
+  static Status create(const KafkaSourceOptions& options, ResumeFn resume_offset,
+                       CommitFn commit_in_hand, EngineMetrics* metrics,
+                       std::unique_ptr<KafkaSource>& out);
+  ~KafkaSource();
+
+  // Returns the next batch (possibly empty after batch_wait_ms). The records'
+  // bytes stay valid until the next call. An error is fatal for the consumer.
+  Status next_batch(std::span<const SourceRecord>& out);
+  // Tells the group how far the engine has committed (monitoring only) and
+  // refreshes the lag gauges.
+  void batch_committed();
+  // Forgets the batch in hand without committing it (after a failed ingest:
+  // the next owner re-reads it from the stored offsets).
+  void drop_in_hand() { release_in_hand(); }
+  // Leaves the group (the revoke handler commits the batch in hand first).
+  Status close();
+
+  std::vector<int32_t> assigned_partitions() const;
+
+ private:
+  KafkaSource() = default;
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque);
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  void release_in_hand();
+
+  KafkaSourceOptions options_;
+  ResumeFn resume_offset_;
+  CommitFn commit_in_hand_;
+  EngineMetrics* metrics_ = nullptr;
+  KafkaHandle rk_;
+  std::vector<rd_kafka_message_t*> messages_;  // owned; destroyed by release_in_hand
+  std::vector<SourceRecord> records_;          // views into messages_
+  std::map<int32_t, int64_t> next_offsets_;    // per assigned partition, after the last batch
+  std::vector<int32_t> assigned_;
+  Status fatal_;
+  bool closed_ = false;
+};
+
+}  // namespace carelog

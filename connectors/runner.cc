@@ -1,0 +1,186 @@
+#include "connectors/runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+#include "connectors/dead_letter.h"
+#include "connectors/file_source.h"
+#include "connectors/kafka_source.h"
+#include "engine/event_log.h"
+#include "engine/ingest.h"
+#include "engine/metrics.h"
+
+namespace carelog {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_stop_signal(int) { g_stop.store(true); }
+
+// Logs a stats line every `interval` seconds: rate, totals and lag.
+class StatsLogger {
+ public:
+  StatsLogger(const EngineMetrics& m, int64_t interval_s) : m_(m), interval_(interval_s) {
+    last_ = std::chrono::steady_clock::now();
+  }
+  void maybe_log(bool force = false) {
+    if (interval_ <= 0 && !force) return;
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - last_).count();
+    if (!force && secs < static_cast<double>(interval_)) return;
+    uint64_t ingested = m_.ingested.load();
+    int64_t lag = 0;
+    for (auto& [tp, l] : m_.lags()) lag += l;
+    spdlog::info("stats: {:.0f} events/s, appended {}, duplicates {}, rejected {}, log {} events, lag {}",
+                 secs > 0 ? static_cast<double>(ingested - last_ingested_) / secs : 0.0, ingested,
+                 m_.duplicates.load(), m_.rejected.load(), m_.log_events.load(), lag);
+    last_ = now;
+    last_ingested_ = ingested;
+  }
+
+ private:
+  const EngineMetrics& m_;
+  int64_t interval_;
+  std::chrono::steady_clock::time_point last_;
+  uint64_t last_ingested_ = 0;
+};
+
+// The identity of the source a data dir was built from; a data dir never
+// mixes two sources (their offsets would be meaningless together).
+std::string source_identity(const Config& c) {
+  return c.file_source() ? "file:" + c.file_path() : "kafka:" + c.topic;
+}
+
+int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
+  std::unique_ptr<KafkaDeadLetterSink> dlq;
+  Status st = KafkaDeadLetterSink::create(cfg.brokers, cfg.kafka, cfg.effective_dlq_topic(), dlq);
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  Ingestor ingestor(log, IngestOptions{cfg.topic, DecoderOptions{cfg.marketplaces,
+                                                                 static_cast<size_t>(cfg.max_record_bytes),
+                                                                 false}},
+                    metrics, dlq.get());
+  std::unique_ptr<KafkaSource> source;
+  KafkaSourceOptions so{cfg.brokers, cfg.topic, cfg.group, cfg.kafka,
+                        static_cast<size_t>(cfg.batch_size), static_cast<int>(cfg.batch_wait_ms)};
+  st = KafkaSource::create(
+      so, [&](uint32_t p) { return ingestor.resume_offset(p); },
+      [&](std::span<const SourceRecord> in_hand) { return ingestor.ingest(in_hand); }, &metrics,
+      source);
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  StatsLogger stats(metrics, cfg.stats_interval_s);
+  int code = 0;
+  while (!g_stop.load()) {
+    std::span<const SourceRecord> batch;
+    st = source->next_batch(batch);
+    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch);
+    if (!st.ok()) {
+      spdlog::error("ingest stopped: {}", st.message());
+      source->drop_in_hand();
+      code = 1;
+      break;
+    }
+    source->batch_committed();
+    stats.maybe_log();
+  }
+  st = source->close();
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    code = 1;
+  }
+  stats.maybe_log(true);
+  return code;
+}
+
+int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
+  Ingestor ingestor(log, IngestOptions{source_identity(cfg), DecoderOptions{cfg.marketplaces,
+                                                                            static_cast<size_t>(cfg.max_record_bytes),
+                                                                            false}},
+                    metrics, nullptr);
+  int64_t start = ingestor.resume_offset(0).value_or(0);
+  std::unique_ptr<FileSource> source;
+  Status st = FileSource::open(cfg.file_path(), start, source);
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  spdlog::info("file source: {} from byte {}{}", cfg.file_path(), start, cfg.follow ? " (following)" : "");
+  StatsLogger stats(metrics, cfg.stats_interval_s);
+  while (!g_stop.load()) {
+    std::span<const SourceRecord> batch;
+    bool at_end = false;
+    st = source->next_batch(static_cast<size_t>(cfg.batch_size), cfg.follow, batch, at_end);
+    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch);
+    if (!st.ok()) {
+      spdlog::error("ingest stopped: {}", st.message());
+      return 1;
+    }
+    stats.maybe_log();
+    if (at_end && batch.empty()) {
+      if (!cfg.follow) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(cfg.batch_wait_ms > 0 ? cfg.batch_wait_ms : 50));
+    }
+  }
+  stats.maybe_log(true);
+  if (metrics.rejected.load() > 0) {
+    spdlog::warn("{} records were rejected; see `carelog log rejected --data-dir {}`",
+                 metrics.rejected.load(), cfg.data_dir);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_engine(const Config& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+
+  std::unique_ptr<EventLog> log;
+  Status st = EventLog::open(cfg.data_dir, EventLogOptions{false, cfg.disable_wal}, log);
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  std::string identity = source_identity(cfg);
+  std::string previous = log->source_topic();
+  if (previous.empty()) {
+    st = log->set_source_topic(identity);
+  } else if (previous != identity) {
+    st = Status::Error("data dir " + cfg.data_dir + " holds the log of " + previous +
+                       ", not of " + identity + "; use another --data-dir");
+  }
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+
+  EngineMetrics metrics;
+  auto heads = log->heads();
+  spdlog::info("carelog starting: source {}, data dir {}, {} events in {} partitions{}", identity,
+               cfg.data_dir, log->approximate_event_count(), heads.size(),
+               cfg.config_file.empty() ? "" : ", config " + cfg.config_file);
+  for (auto& [p, offset] : log->stored_offsets()) {
+    spdlog::info("  partition {}: {} events, resumes at offset {}", p, log->head(p).seq, offset);
+  }
+  if (!cfg.file_source()) {
+    spdlog::info("  brokers {}, group {}, dead letters to {}, batches of {} (wait {} ms)", cfg.brokers,
+                 cfg.group, cfg.effective_dlq_topic(), cfg.batch_size, cfg.batch_wait_ms);
+  }
+  int code = cfg.file_source() ? run_file(cfg, *log, metrics) : run_kafka(cfg, *log, metrics);
+  spdlog::info("carelog stopped: {} events appended, {} duplicates, {} rejected; {} events in the log",
+               metrics.ingested.load(), metrics.duplicates.load(), metrics.rejected.load(),
+               log->approximate_event_count());
+  return code;
+}
+
+}  // namespace carelog

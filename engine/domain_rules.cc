@@ -1,0 +1,263 @@
+#include "engine/domain_rules.h"
+
+#include <string>
+#include <type_traits>
+
+namespace carelog {
+namespace {
+
+Rejection reject(const char* code, std::string field, std::string message) {
+  return Rejection{code, std::move(field), std::move(message)};
+}
+
+bool terminal(ReturnStatus s) {
+  return s == ReturnStatus::kClosed || s == ReturnStatus::kCancelled ||
+         s == ReturnStatus::kCompleted;
+}
+
+const char* status_name(ReturnStatus s) {
+  switch (s) {
+    case ReturnStatus::kRequested: return "requested";
+    case ReturnStatus::kAuthorized: return "authorized";
+    case ReturnStatus::kClosed: return "closed";
+    case ReturnStatus::kCancelled: return "cancelled";
+    case ReturnStatus::kCompleted: return "completed";
+  }
+  return "?";
+}
+
+// Evaluates one event for one seller; members keep the call sites short.
+class Rules {
+ public:
+  Rules(uint32_t p, const Event& e, SellerState& s, LogBatch& b)
+      : p_(p), seller_(e.seller_id), s_(s), b_(b) {}
+
+  std::optional<Rejection> operator()(const OrderPlaced& d) {
+    if (s_.order(p_, seller_, d.order_id)) {
+      return reject(reject::kDuplicateEntity, "data.order_id", "order " + d.order_id + " already exists");
+    }
+    OrderState o;
+    o.currency = d.items.front().item_price.currency;
+    for (auto& i : d.items) {
+      if (i.item_price.currency != o.currency) {
+        return reject(reject::kInvalidMoney, "data.items", "items of one order must share one currency");
+      }
+      o.paid_cents += i.item_price.cents * i.quantity;
+      o.items.push_back({i.sku, i.item_price.cents});
+    }
+    s_.put_order(b_, p_, seller_, d.order_id, o);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const OrderShipped& d) {
+    return order_transition(d.order_id, OrderStatus::kShipped);
+  }
+  std::optional<Rejection> operator()(const OrderDelivered& d) {
+    return order_transition(d.order_id, OrderStatus::kDelivered);
+  }
+  std::optional<Rejection> operator()(const OrderCancelled& d) {
+    return order_transition(d.order_id, OrderStatus::kCancelled);
+  }
+
+  std::optional<Rejection> operator()(const MessageReceived& d) {
+    if (s_.known(p_, seller_, Known::kReceivedMessage, d.message_id)) {
+      return reject(reject::kDuplicateEntity, "data.message_id", "message " + d.message_id + " already received");
+    }
+    if (auto r = need_order_if(d.order_id)) return r;
+    s_.put_known(b_, p_, seller_, Known::kReceivedMessage, d.message_id);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const MessageSent& d) {
+    if (s_.known(p_, seller_, Known::kSentMessage, d.message_id)) {
+      return reject(reject::kDuplicateEntity, "data.message_id", "message " + d.message_id + " already sent");
+    }
+    if (d.in_reply_to && !s_.known(p_, seller_, Known::kReceivedMessage, *d.in_reply_to)) {
+      return reject(reject::kUnknownMessage, "data.in_reply_to",
+                    "the seller has no received message " + *d.in_reply_to);
+    }
+    if (auto r = need_order_if(d.order_id)) return r;
+    s_.put_known(b_, p_, seller_, Known::kSentMessage, d.message_id);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const MessageNoResponseNeeded& d) {
+    if (!s_.known(p_, seller_, Known::kReceivedMessage, d.message_id)) {
+      return reject(reject::kUnknownMessage, "data.message_id",
+                    "the seller has no received message " + d.message_id);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Rejection> operator()(const ReturnRequested& d) {
+    if (s_.return_request(p_, seller_, d.return_id)) {
+      return reject(reject::kDuplicateEntity, "data.return_id", "return " + d.return_id + " already requested");
+    }
+    auto order = s_.order(p_, seller_, d.order_id);
+    if (!order) return unknown_order("data.order_id", d.order_id);
+    if (order->status == OrderStatus::kCancelled) {
+      return reject(reject::kOrderState, "data.order_id", "order " + d.order_id + " was cancelled");
+    }
+    ReturnState r;
+    r.order_id = d.order_id;
+    for (auto& item : d.items) {
+      for (auto& oi : order->items) {
+        if (oi.sku == item.sku) {
+          r.value_cents += oi.unit_cents * item.quantity;
+          break;
+        }
+      }
+    }
+    s_.put_return(b_, p_, seller_, d.return_id, r);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ReturnAuthorized& d) {
+    auto r = s_.return_request(p_, seller_, d.return_id);
+    if (!r) return unknown_return(d.return_id);
+    if (r->status == ReturnStatus::kAuthorized) {
+      return reject(reject::kAlreadyAuthorized, "data.return_id", "return " + d.return_id + " is already authorized");
+    }
+    if (terminal(r->status)) return terminal_return(d.return_id, r->status);
+    r->status = ReturnStatus::kAuthorized;
+    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ReturnClosed& d) {
+    auto r = s_.return_request(p_, seller_, d.return_id);
+    if (!r) return unknown_return(d.return_id);
+    if (terminal(r->status)) return terminal_return(d.return_id, r->status);
+    r->status = ReturnStatus::kClosed;
+    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ReturnCancelled& d) {
+    auto r = s_.return_request(p_, seller_, d.return_id);
+    if (!r) return unknown_return(d.return_id);
+    if (terminal(r->status)) return terminal_return(d.return_id, r->status);
+    if (r->status != ReturnStatus::kRequested) {
+      return reject(reject::kReturnAlreadyActed, "data.return_id",
+                    "return " + d.return_id + " cannot be cancelled: the seller has already acted");
+    }
+    r->status = ReturnStatus::kCancelled;
+    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ReturnItemReceived& d) {
+    auto r = s_.return_request(p_, seller_, d.return_id);
+    if (!r) return unknown_return(d.return_id);
+    if (terminal(r->status)) return terminal_return(d.return_id, r->status);
+    r->item_received = true;
+    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const RefundIssued& d) {
+    if (s_.known(p_, seller_, Known::kRefund, d.refund_id)) {
+      return reject(reject::kDuplicateEntity, "data.refund_id", "refund " + d.refund_id + " already issued");
+    }
+    auto order = s_.order(p_, seller_, d.order_id);
+    if (!order) return unknown_order("data.order_id", d.order_id);
+    std::optional<ReturnState> ret;
+    if (d.return_id) {
+      ret = s_.return_request(p_, seller_, *d.return_id);
+      if (!ret) return unknown_return(*d.return_id);
+      if (ret->order_id != d.order_id) {
+        return reject(reject::kUnknownReturn, "data.return_id",
+                      "return " + *d.return_id + " belongs to order " + ret->order_id);
+      }
+      if (ret->status == ReturnStatus::kCancelled) return terminal_return(*d.return_id, ret->status);
+    }
+    if (d.amount.currency != order->currency) {
+      return reject(reject::kInvalidMoney, "data.amount.currency",
+                    "refund in " + d.amount.currency + " for an order paid in " + order->currency);
+    }
+    if (order->refunded_cents + d.amount.cents > order->paid_cents) {
+      return reject(reject::kRefundExceedsPaid, "data.amount",
+                    "refunds would total " + std::to_string(order->refunded_cents + d.amount.cents) +
+                        " cents, the order was paid " + std::to_string(order->paid_cents));
+    }
+    order->refunded_cents += d.amount.cents;
+    s_.put_order(b_, p_, seller_, d.order_id, *order);
+    if (ret) {
+      ret->refunded_cents += d.amount.cents;
+      bool reaches_value = ret->value_cents > 0 && ret->refunded_cents >= ret->value_cents;
+      if ((d.refund_kind == RefundKind::kFull || reaches_value) &&
+          (ret->status == ReturnStatus::kRequested || ret->status == ReturnStatus::kAuthorized)) {
+        ret->status = ReturnStatus::kCompleted;
+      }
+      s_.put_return(b_, p_, seller_, *d.return_id, *ret);
+    }
+    s_.put_known(b_, p_, seller_, Known::kRefund, d.refund_id);
+    return std::nullopt;
+  }
+
+  std::optional<Rejection> operator()(const ClaimFiled& d) {
+    if (s_.claim(p_, seller_, d.claim_id)) {
+      return reject(reject::kDuplicateEntity, "data.claim_id", "claim " + d.claim_id + " already filed");
+    }
+    if (!s_.order(p_, seller_, d.order_id)) return unknown_order("data.order_id", d.order_id);
+    s_.put_claim(b_, p_, seller_, d.claim_id, ClaimState{false});
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ClaimDecided& d) {
+    auto c = s_.claim(p_, seller_, d.claim_id);
+    if (!c) {
+      return reject(reject::kUnknownClaim, "data.claim_id", "the seller has no claim " + d.claim_id);
+    }
+    if (c->decided) {
+      return reject(reject::kClaimDecided, "data.claim_id", "claim " + d.claim_id + " is already decided");
+    }
+    s_.put_claim(b_, p_, seller_, d.claim_id, ClaimState{true});
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const FeedbackReceived& d) {
+    if (s_.known(p_, seller_, Known::kFeedback, d.feedback_id)) {
+      return reject(reject::kDuplicateEntity, "data.feedback_id", "feedback " + d.feedback_id + " already received");
+    }
+    if (!s_.order(p_, seller_, d.order_id)) return unknown_order("data.order_id", d.order_id);
+    s_.put_known(b_, p_, seller_, Known::kFeedback, d.feedback_id);
+    return std::nullopt;
+  }
+  std::optional<Rejection> operator()(const ReturnSettingsChanged&) { return std::nullopt; }
+  std::optional<Rejection> operator()(const NotificationRequested&) { return std::nullopt; }
+
+ private:
+  std::optional<Rejection> order_transition(const std::string& id, OrderStatus to) {
+    auto o = s_.order(p_, seller_, id);
+    if (!o) return unknown_order("data.order_id", id);
+    if (o->status == OrderStatus::kCancelled) {
+      return reject(reject::kOrderState, "data.order_id", "order " + id + " was cancelled");
+    }
+    if (to == OrderStatus::kCancelled && o->status == OrderStatus::kDelivered) {
+      return reject(reject::kOrderState, "data.order_id", "order " + id + " was already delivered");
+    }
+    // A late "shipped" after "delivered" does not move the order back.
+    if (!(to == OrderStatus::kShipped && o->status == OrderStatus::kDelivered)) o->status = to;
+    s_.put_order(b_, p_, seller_, id, *o);
+    return std::nullopt;
+  }
+  std::optional<Rejection> need_order_if(const std::optional<std::string>& id) {
+    if (id && !s_.order(p_, seller_, *id)) return unknown_order("data.order_id", *id);
+    return std::nullopt;
+  }
+  Rejection unknown_order(const char* field, const std::string& id) {
+    return reject(reject::kUnknownOrder, field, "the seller has no order " + id);
+  }
+  Rejection unknown_return(const std::string& id) {
+    return reject(reject::kUnknownReturn, "data.return_id", "the seller has no return " + id);
+  }
+  Rejection terminal_return(const std::string& id, ReturnStatus s) {
+    return reject(reject::kReturnTerminal, "data.return_id",
+                  std::string("return ") + id + " is " + status_name(s) + ", a terminal state");
+  }
+
+  uint32_t p_;
+  const std::string& seller_;
+  SellerState& s_;
+  LogBatch& b_;
+};
+
+}  // namespace
+
+std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& event,
+                                            SellerState& state, LogBatch& batch) {
+  return std::visit(Rules(partition, event, state, batch), event.data);
+}
+
+}  // namespace carelog

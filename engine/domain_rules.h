@@ -1,0 +1,37 @@
+// The domain rules of spec/events.md ("What is rejected"), checked against the
+// seller's state before an event is appended.
+//
+//   orders    order.placed needs a new order id; shipped/delivered/cancelled
+//             need a known order that is not cancelled (cancel: not delivered).
+//   messages  message.received/sent need a new message id; in_reply_to and
+//             message.no_response_needed need a received message; an order_id
+//             on a message must be a known order.
+//   returns   return.requested needs a known, not cancelled order and a new
+//             return id; authorized/closed/cancelled/item_received need a known
+//             return that is not terminal (closed, cancelled, completed);
+//             authorized twice is rejected; cancelled after the seller acted
+//             (authorized) is rejected.
+//   refunds   need a known order (and return, when named), a new refund id, the
+//             order's currency, and must not take the refunded total past what
+//             the order was paid. A full refund, or refunds reaching the
+//             returned items' value, completes the return.
+//   claims    claim.filed needs a known order and a new claim id; decided needs
+//             a filed, undecided claim.
+//   feedback  needs a known order and a new feedback id.
+//
+// apply() either rejects (nothing written) or records the event's effect on
+// the state through `state` into `batch`.
+#pragma once
+
+#include <optional>
+
+#include "engine/seller_state.h"
+#include "events/event.h"
+#include "events/rejection.h"
+
+namespace carelog {
+
+std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& event,
+                                            SellerState& state, LogBatch& batch);
+
+}  // namespace carelog

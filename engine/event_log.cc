@@ -1,0 +1,377 @@
+#include "engine/event_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+namespace carelog {
+namespace {
+
+const char* const kLogCf = "log";
+const char* const kIdsCf = "event_ids";
+const char* const kStateCf = "state";
+const char* const kMetaCf = "meta";
+const char* const kRejectedCf = "rejected";
+
+std::string meta_key(std::string_view kind, uint32_t partition) {
+  std::string k(kind);
+  k.push_back(':');
+  put_be32(k, partition);
+  return k;
+}
+
+std::string encode_head(const PartitionHead& h) {
+  std::string v;
+  put_be64(v, h.seq);
+  v.append(reinterpret_cast<const char*>(h.hash.data()), h.hash.size());
+  return v;
+}
+
+bool decode_head(std::string_view v, PartitionHead& h) {
+  if (v.size() != 8 + 32) return false;
+  h.seq = get_be64(v.data());
+  std::memcpy(h.hash.data(), v.data() + 8, 32);
+  return true;
+}
+
+std::string encode_id_entry(const EventIdEntry& e) {
+  std::string v;
+  put_be32(v, e.partition);
+  put_be64(v, e.seq);
+  v.append(reinterpret_cast<const char*>(e.digest.data()), e.digest.size());
+  return v;
+}
+
+bool decode_id_entry(std::string_view v, EventIdEntry& e) {
+  if (v.size() != 4 + 8 + 16) return false;
+  e.partition = get_be32(v.data());
+  e.seq = get_be64(v.data() + 4);
+  std::memcpy(e.digest.data(), v.data() + 12, 16);
+  return true;
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_be32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+bool get_str(std::string_view& in, std::string& s) {
+  if (in.size() < 4) return false;
+  uint32_t n = get_be32(in.data());
+  if (in.size() - 4 < n) return false;
+  s.assign(in.data() + 4, n);
+  in.remove_prefix(4 + n);
+  return true;
+}
+
+rocksdb::ColumnFamilyOptions cf_options(bool point_lookups) {
+  rocksdb::ColumnFamilyOptions o;
+  o.write_buffer_size = 64 << 20;
+  o.compression = rocksdb::kLZ4Compression;
+  o.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_size = 16 << 10;
+  if (point_lookups) {
+    // Idempotency and state lookups are point reads; most ids are new, so a
+    // bloom filter answers "absent" without touching data blocks.
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    t.cache_index_and_filter_blocks = true;
+    o.memtable_prefix_bloom_size_ratio = 0.05;
+    o.memtable_whole_key_filtering = true;
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+Status to_status(const rocksdb::Status& s, const char* what) {
+  if (s.ok()) return Status::Ok();
+  return Status::Error(std::string(what) + ": " + s.ToString());
+}
+
+}  // namespace
+
+// ---------------- LogBatch ----------------
+
+LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+LogBatch::~LogBatch() = default;
+
+bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0; }
+
+void LogBatch::append(LogRecord& record, std::string_view event_binary,
+                      const std::array<uint8_t, 16>& digest) {
+  auto it = heads_.find(record.partition);
+  if (it == heads_.end()) it = heads_.emplace(record.partition, log_.head(record.partition)).first;
+  PartitionHead& head = it->second;
+  record.seq = head.seq + 1;
+  scratch_.clear();
+  encode_log_body(record, event_binary, scratch_);
+  record.hash = chain_hash(head.hash, scratch_);
+  scratch_.append(reinterpret_cast<const char*>(record.hash.data()), record.hash.size());
+  batch_->Put(log_.log_cf_, log_key(record.partition, record.seq), scratch_);
+  head.seq = record.seq;
+  head.hash = record.hash;
+  batch_->Put(log_.meta_cf_, meta_key("head", record.partition), encode_head(head));
+
+  EventIdEntry entry{record.partition, record.seq, digest};
+  batch_->Put(log_.ids_cf_, record.event.event_id, encode_id_entry(entry));
+  ids_[record.event.event_id] = entry;
+  ++appended_;
+}
+
+const EventIdEntry* LogBatch::pending_event_id(const std::string& event_id) const {
+  auto it = ids_.find(event_id);
+  return it == ids_.end() ? nullptr : &it->second;
+}
+
+void LogBatch::put_state(std::string_view key, std::string_view value) {
+  batch_->Put(log_.state_cf_, key, value);
+  ++other_writes_;
+}
+
+void LogBatch::set_source_offset(uint32_t partition, int64_t next_offset) {
+  std::string v;
+  put_be64(v, static_cast<uint64_t>(next_offset));
+  batch_->Put(log_.meta_cf_, meta_key("offset", partition), v);
+  ++other_writes_;
+}
+
+void LogBatch::put_rejected(const RejectedRecord& r) {
+  std::string k;
+  put_be32(k, r.partition);
+  put_be64(k, static_cast<uint64_t>(r.offset));
+  batch_->Put(log_.rejected_cf_, k, encode_rejected(r));
+  ++other_writes_;
+}
+
+// ---------------- EventLog ----------------
+
+Status EventLog::open(const std::string& dir, const EventLogOptions& options,
+                      std::unique_ptr<EventLog>& out) {
+  std::unique_ptr<EventLog> log(new EventLog());  // private constructor
+  log->options_ = options;
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  // Every column family is flushed together, so the log, the indexes, the
+  // state and the source offsets can never disagree after a crash, even
+  // without the WAL.
+  db_options.atomic_flush = true;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options(false)},
+      {kLogCf, cf_options(false)},
+      {kIdsCf, cf_options(true)},
+      {kStateCf, cf_options(true)},
+      {kMetaCf, cf_options(true)},
+      {kRejectedCf, cf_options(false)},
+  };
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(db_options, dir, cfs, &log->handles_, &raw);
+  } else {
+    s = rocksdb::DB::Open(db_options, dir, cfs, &log->handles_, &raw);
+  }
+  if (!s.ok()) return Status::Error("cannot open the event log in " + dir + ": " + s.ToString());
+  log->db_.reset(raw);
+  log->log_cf_ = log->handles_[1];
+  log->ids_cf_ = log->handles_[2];
+  log->state_cf_ = log->handles_[3];
+  log->meta_cf_ = log->handles_[4];
+  log->rejected_cf_ = log->handles_[5];
+
+  // Load the partition heads.
+  std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator({}, log->meta_cf_));
+  for (it->Seek("head:"); it->Valid() && it->key().starts_with("head:"); it->Next()) {
+    if (it->key().size() != 9) continue;
+    PartitionHead h;
+    if (!decode_head(it->value().ToStringView(), h)) {
+      return Status::Error("corrupt partition head in " + dir);
+    }
+    log->heads_[get_be32(it->key().data() + 5)] = h;
+  }
+  out = std::move(log);
+  return Status::Ok();
+}
+
+EventLog::~EventLog() {
+  if (!db_) return;
+  if (!options_.read_only) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    db_->Flush(fo, handles_);  // with atomic_flush, all families together
+  }
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+Status EventLog::commit(LogBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = options_.disable_wal;
+  Status st = to_status(db_->Write(wo, batch.batch_.get()), "event log write");
+  if (!st.ok()) return st;
+  std::unique_lock lock(heads_mutex_);
+  for (auto& [p, h] : batch.heads_) heads_[p] = h;
+  return st;
+}
+
+PartitionHead EventLog::head(uint32_t partition) const {
+  std::shared_lock lock(heads_mutex_);
+  auto it = heads_.find(partition);
+  return it == heads_.end() ? PartitionHead{} : it->second;
+}
+
+std::map<uint32_t, PartitionHead> EventLog::heads() const {
+  std::shared_lock lock(heads_mutex_);
+  return heads_;
+}
+
+std::optional<int64_t> EventLog::stored_offset(uint32_t partition) const {
+  std::string v;
+  if (!db_->Get({}, meta_cf_, meta_key("offset", partition), &v).ok() || v.size() != 8) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(get_be64(v.data()));
+}
+
+std::map<uint32_t, int64_t> EventLog::stored_offsets() const {
+  std::map<uint32_t, int64_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
+  for (it->Seek("offset:"); it->Valid() && it->key().starts_with("offset:"); it->Next()) {
+    if (it->key().size() != 11 || it->value().size() != 8) continue;
+    out[get_be32(it->key().data() + 7)] = static_cast<int64_t>(get_be64(it->value().data()));
+  }
+  return out;
+}
+
+std::optional<EventIdEntry> EventLog::find_event_id(const std::string& event_id) const {
+  rocksdb::PinnableSlice v;
+  if (!db_->Get({}, ids_cf_, event_id, &v).ok()) return std::nullopt;
+  EventIdEntry e;
+  if (!decode_id_entry(v.ToStringView(), e)) return std::nullopt;
+  return e;
+}
+
+std::optional<std::string> EventLog::get_state(std::string_view key) const {
+  std::string v;
+  if (!db_->Get({}, state_cf_, key, &v).ok()) return std::nullopt;
+  return v;
+}
+
+std::string EventLog::source_topic() const {
+  std::string v;
+  db_->Get({}, meta_cf_, "source_topic", &v);
+  return v;
+}
+
+Status EventLog::set_source_topic(const std::string& topic) {
+  return to_status(db_->Put({}, meta_cf_, "source_topic", topic), "write source topic");
+}
+
+Status EventLog::scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, log_cf_));
+  std::string prefix;
+  put_be32(prefix, partition);
+  for (it->Seek(log_key(partition, from_seq)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    std::string_view body;
+    auto rec = decode_log_value(it->value().ToStringView(), &body);
+    if (!rec) {
+      return Status::Error("partition " + std::to_string(partition) + ": " +
+                           rec.rejection().message);
+    }
+    if (!fn(rec.value(), body)) break;
+  }
+  return to_status(it->status(), "log scan");
+}
+
+Status EventLog::scan_raw(uint32_t partition, const RawFn& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, log_cf_));
+  std::string prefix;
+  put_be32(prefix, partition);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint32_t p;
+    uint64_t seq;
+    if (!parse_log_key(it->key().ToStringView(), p, seq)) continue;
+    if (!fn(seq, it->value().ToStringView())) break;
+  }
+  return to_status(it->status(), "log scan");
+}
+
+std::vector<uint32_t> EventLog::partitions_in_log() const {
+  std::vector<uint32_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, log_cf_));
+  it->SeekToFirst();
+  while (it->Valid() && it->key().size() >= 4) {
+    uint32_t p = get_be32(it->key().data());
+    out.push_back(p);
+    if (p == UINT32_MAX) break;
+    std::string next;
+    put_be32(next, p + 1);
+    it->Seek(next);
+  }
+  return out;
+}
+
+Status EventLog::list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, rejected_cf_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    RejectedRecord r;
+    if (!decode_rejected(it->value().ToStringView(), r)) {
+      return Status::Error("corrupt rejected-event record");
+    }
+    if (!fn(r)) break;
+  }
+  return to_status(it->status(), "rejected scan");
+}
+
+uint64_t EventLog::approximate_event_count() const {
+  uint64_t n = 0;
+  for (auto& [p, h] : heads()) n += h.seq;
+  return n;
+}
+
+std::string encode_rejected(const RejectedRecord& r) {
+  std::string out;
+  out.push_back(1);  // format
+  put_str(out, r.topic);
+  put_be32(out, r.partition);
+  put_be64(out, static_cast<uint64_t>(r.offset));
+  put_str(out, r.key);
+  put_str(out, r.value);
+  put_str(out, r.reason.code);
+  put_str(out, r.reason.field);
+  put_str(out, r.reason.message);
+  put_str(out, r.seller_id);
+  put_str(out, r.event_id);
+  put_be64(out, static_cast<uint64_t>(r.rejected_at_micros));
+  return out;
+}
+
+bool decode_rejected(std::string_view in, RejectedRecord& r) {
+  if (in.empty() || in[0] != 1) return false;
+  in.remove_prefix(1);
+  if (!get_str(in, r.topic) || in.size() < 12) return false;
+  r.partition = get_be32(in.data());
+  r.offset = static_cast<int64_t>(get_be64(in.data() + 4));
+  in.remove_prefix(12);
+  if (!get_str(in, r.key) || !get_str(in, r.value) || !get_str(in, r.reason.code) ||
+      !get_str(in, r.reason.field) || !get_str(in, r.reason.message) ||
+      !get_str(in, r.seller_id) || !get_str(in, r.event_id) || in.size() != 8) {
+    return false;
+  }
+  r.rejected_at_micros = static_cast<int64_t>(get_be64(in.data()));
+  return true;
+}
+
+}  // namespace carelog

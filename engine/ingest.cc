@@ -1,0 +1,162 @@
+#include "engine/ingest.h"
+
+#include <chrono>
+
+#include "engine/domain_rules.h"
+#include "events/log_codec.h"
+
+namespace carelog {
+namespace {
+
+int64_t wall_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Best-effort extraction of a top-level string field from bytes that may not
+// be valid JSON, for labelling rejected records ("" when not found).
+std::string sniff_string_field(std::string_view json, std::string_view field) {
+  std::string needle = "\"" + std::string(field) + "\"";
+  size_t pos = json.find(needle);
+  if (pos == std::string_view::npos) return "";
+  pos = json.find_first_not_of(" \t\r\n", pos + needle.size());
+  if (pos == std::string_view::npos || json[pos] != ':') return "";
+  pos = json.find_first_not_of(" \t\r\n", pos + 1);
+  if (pos == std::string_view::npos || json[pos] != '"') return "";
+  size_t end = json.find('"', pos + 1);
+  if (end == std::string_view::npos || end - pos - 1 > 128) return "";
+  return std::string(json.substr(pos + 1, end - pos - 1));
+}
+
+}  // namespace
+
+Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
+                   RejectionSink* sink)
+    : log_(log),
+      options_(std::move(options)),
+      metrics_(metrics),
+      sink_(sink),
+      decoder_(options_.decoder),
+      state_(log) {
+  metrics_.log_events = log_.approximate_event_count();
+}
+
+std::optional<int64_t> Ingestor::resume_offset(uint32_t partition) {
+  auto it = next_offset_.find(partition);
+  if (it != next_offset_.end()) return it->second;
+  auto stored = log_.stored_offset(partition);
+  if (stored) next_offset_[partition] = *stored;
+  return stored;
+}
+
+void Ingestor::reject(LogBatch& batch, const SourceRecord& rec, Rejection why, const Event* event) {
+  RejectedRecord r;
+  r.topic = options_.topic;
+  r.partition = rec.partition;
+  r.offset = rec.offset;
+  if (rec.key) r.key = std::string(*rec.key);
+  r.value = std::string(rec.value);
+  r.reason = std::move(why);
+  r.seller_id = event ? event->seller_id : sniff_string_field(rec.value, "seller_id");
+  r.event_id = event ? event->event_id : sniff_string_field(rec.value, "event_id");
+  r.rejected_at_micros = wall_micros();
+  batch.put_rejected(r);
+  pending_rejections_.push_back(std::move(r));
+}
+
+Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* result) {
+  auto started = std::chrono::steady_clock::now();
+  BatchResult res;
+  LogBatch batch(log_);
+  pending_rejections_.clear();
+  std::map<uint32_t, int64_t> batch_next;  // next offset per partition after this batch
+  std::string event_binary;
+
+  for (const SourceRecord& rec : records) {
+    auto committed = resume_offset(rec.partition);
+    int64_t floor = committed.value_or(0);
+    if (auto it = batch_next.find(rec.partition); it != batch_next.end()) floor = it->second;
+    if (rec.offset < floor) {
+      ++res.skipped;
+      continue;
+    }
+    batch_next[rec.partition] = rec.next_offset;
+
+    auto decoded = decoder_.decode(rec.value, rec.key);
+    if (!decoded) {
+      reject(batch, rec, decoded.rejection(), nullptr);
+      ++res.rejected;
+      continue;
+    }
+    Event& event = decoded.value();
+    event_binary.clear();
+    encode_binary(event, event_binary);
+    auto digest = content_digest(event_binary);
+
+    const EventIdEntry* pending = batch.pending_event_id(event.event_id);
+    std::optional<EventIdEntry> existing;
+    if (!pending) existing = log_.find_event_id(event.event_id);
+    if (pending || existing) {
+      const EventIdEntry& seen = pending ? *pending : *existing;
+      if (seen.digest == digest) {
+        ++res.duplicates;
+      } else {
+        reject(batch, rec,
+               Rejection{reject::kIdConflict, "event_id",
+                         "event id " + event.event_id + " is already in the log (partition " +
+                             std::to_string(seen.partition) + ", seq " + std::to_string(seen.seq) +
+                             ") with different content"},
+               &event);
+        ++res.rejected;
+      }
+      continue;
+    }
+
+    if (auto why = apply_domain_rules(rec.partition, event, state_, batch)) {
+      reject(batch, rec, std::move(*why), &event);
+      ++res.rejected;
+      continue;
+    }
+    LogRecord record;
+    record.partition = rec.partition;
+    record.source_offset = rec.offset;
+    if (rec.key) record.key = std::string(*rec.key);
+    record.original = std::string(rec.value);
+    record.event = std::move(event);
+    batch.append(record, event_binary, digest);
+    ++res.appended;
+  }
+
+  for (auto& [partition, next] : batch_next) batch.set_source_offset(partition, next);
+
+  Status st;
+  if (sink_ && !pending_rejections_.empty()) {
+    for (const auto& r : pending_rejections_) {
+      st = sink_->publish(r);
+      if (!st.ok()) break;
+    }
+    if (st.ok()) st = sink_->flush();
+    if (!st.ok()) st = Status::Error("dead-letter publish failed, batch not committed: " + st.message());
+  }
+  if (st.ok()) st = log_.commit(batch);
+  if (!st.ok()) {
+    state_.drop_cache();
+    next_offset_.clear();
+    return st;
+  }
+  for (auto& [partition, next] : batch_next) next_offset_[partition] = next;
+  state_.trim_cache();
+
+  metrics_.ingested += res.appended;
+  metrics_.log_events += res.appended;
+  metrics_.duplicates += res.duplicates;
+  for (const auto& r : pending_rejections_) metrics_.count_rejection(r.reason.code);
+  metrics_.batches += 1;
+  metrics_.batch_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (result) *result = res;
+  return Status::Ok();
+}
+
+}  // namespace carelog

@@ -1,0 +1,88 @@
+// The ingest step: one source batch in, one committed WriteBatch out.
+//
+// For every record, in order: decode and validate (events/), drop it if its
+// event id is already in the log with the same content (a duplicate), reject
+// it if the id is taken by other content (a conflict) or if it breaks a domain
+// rule, otherwise append it to its partition of the log. Rejections go to the
+// rejected store in the same WriteBatch and to the dead-letter sink, which is
+// flushed BEFORE the batch commits: a rejected record is never lost (it may be
+// dead-lettered twice if the process dies between the flush and the commit).
+//
+// Records at offsets below a partition's stored offset were committed before
+// and are skipped, so re-delivery by the source can never append twice.
+//
+// Not thread-safe: one Ingestor per ingest loop.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "engine/event_log.h"
+#include "engine/metrics.h"
+#include "engine/seller_state.h"
+#include "engine/status.h"
+#include "events/json_decoder.h"
+
+namespace carelog {
+
+struct SourceRecord {
+  uint32_t partition = 0;
+  int64_t offset = 0;
+  int64_t next_offset = 0;  // where the source resumes after this record (Kafka: offset + 1)
+  std::optional<std::string_view> key;  // nullopt: the record had no key
+  std::string_view value;
+};
+
+// Where rejected records are published besides the rejected store (the
+// dead-letter topic). publish() may buffer; flush() must return only once
+// everything published has been durably accepted, or fail.
+class RejectionSink {
+ public:
+  virtual ~RejectionSink() = default;
+  virtual Status publish(const RejectedRecord& record) = 0;
+  virtual Status flush() = 0;
+};
+
+struct IngestOptions {
+  std::string topic;  // source topic name, recorded with rejections
+  DecoderOptions decoder;
+};
+
+struct BatchResult {
+  size_t appended = 0;
+  size_t duplicates = 0;
+  size_t rejected = 0;
+  size_t skipped = 0;  // already committed before (offset below the stored one)
+};
+
+class Ingestor {
+ public:
+  Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics, RejectionSink* sink);
+
+  // Processes `records` (any mix of partitions, each partition in offset
+  // order) and commits them as ONE WriteBatch together with the next source
+  // offset of every partition seen. On error nothing of the batch is
+  // committed and the in-memory state is reset to the committed one.
+  Status ingest(std::span<const SourceRecord> records, BatchResult* result = nullptr);
+
+  // The offset the source should resume `partition` from (nullopt: start).
+  std::optional<int64_t> resume_offset(uint32_t partition);
+
+ private:
+  void reject(LogBatch& batch, const SourceRecord& rec, Rejection why, const Event* event);
+
+  EventLog& log_;
+  IngestOptions options_;
+  EngineMetrics& metrics_;
+  RejectionSink* sink_;
+  JsonDecoder decoder_;
+  SellerState state_;
+  std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
+  std::vector<RejectedRecord> pending_rejections_;
+};
+
+}  // namespace carelog

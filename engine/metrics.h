@@ -1,0 +1,55 @@
+// The engine's counters, gauges and latency histograms (its "probe"): updated
+// by the ingest loop, read by the stats logger and the /metrics endpoint.
+// Thread-safe: counters are atomics; labelled maps take a mutex.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace carelog {
+
+// Cumulative histogram with fixed bucket bounds in seconds (Prometheus style).
+class LatencyHistogram {
+ public:
+  static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                     0.005,  0.01,    0.025,  0.05,  0.1,
+                                                     0.25,   0.5,     1.0,    2.5};
+  void observe(double seconds);
+  // Appends the Prometheus text form of this histogram under `name{labels}`.
+  void render(std::string& out, const std::string& name, const std::string& labels) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> counts_{};
+  std::atomic<uint64_t> total_{0};
+  std::atomic<uint64_t> sum_micros_{0};
+};
+
+class EngineMetrics {
+ public:
+  std::atomic<uint64_t> ingested{0};    // events appended since start
+  std::atomic<uint64_t> duplicates{0};  // same id, same content: dropped
+  std::atomic<uint64_t> rejected{0};    // all codes
+  std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> log_events{0};  // events in the log, all partitions
+  LatencyHistogram batch_seconds;
+
+  void count_rejection(const std::string& code);
+  std::map<std::string, uint64_t> rejections_by_code() const;
+  void set_lag(const std::string& topic, int32_t partition, int64_t lag);
+  std::map<std::pair<std::string, int32_t>, int64_t> lags() const;
+  void clear_lag(const std::string& topic, int32_t partition);
+
+  // Prometheus text exposition of everything above.
+  std::string render_prometheus() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> rejected_by_code_;
+  std::map<std::pair<std::string, int32_t>, int64_t> lag_;
+};
+
+}  // namespace carelog

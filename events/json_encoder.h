@@ -1,0 +1,19 @@
+// Writes an Event back as a spec envelope (compact JSON, fields in the spec's
+// order, optional fields omitted when absent). decode(encode(e)) == e for every
+// valid Event; the engine uses it for the events it derives itself.
+#pragma once
+
+#include <string>
+
+#include "events/event.h"
+
+namespace carelog {
+
+std::string encode_json(const Event& event);
+
+// Helpers shared with other writers of JSON.
+void append_json_string(std::string& out, std::string_view s);  // quoted, escaped
+std::string format_rfc3339(const Timestamp& t);  // with the writer's offset
+std::string format_money_amount(int64_t cents);   // "12.50", "-0.05"
+
+}  // namespace carelog

@@ -1,0 +1,266 @@
+// The event log through the ingest step: append and read back, idempotency,
+// conflicts, hash chain verification, stored offsets across a reopen.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <vector>
+
+#include "engine/event_log.h"
+#include "engine/ingest.h"
+#include "engine/log_verify.h"
+#include "tests/unit/test_support.h"
+
+namespace carelog {
+namespace {
+
+using testing::envelope;
+using testing::order_placed;
+using testing::TempDir;
+
+class RecordingSink : public RejectionSink {
+ public:
+  Status publish(const RejectedRecord& r) override {
+    pending.push_back(r);
+    return Status::Ok();
+  }
+  Status flush() override {
+    if (fail_flush) return Status::Error("broker unavailable");
+    flushed.insert(flushed.end(), pending.begin(), pending.end());
+    pending.clear();
+    return Status::Ok();
+  }
+  std::vector<RejectedRecord> pending, flushed;
+  bool fail_flush = false;
+};
+
+struct Feed {
+  std::vector<std::string> values;
+  std::vector<SourceRecord> records(uint32_t partition = 0, int64_t first_offset = 0) const {
+    std::vector<SourceRecord> out;
+    for (size_t i = 0; i < values.size(); ++i) {
+      SourceRecord r;
+      r.partition = partition;
+      r.offset = first_offset + static_cast<int64_t>(i);
+      r.next_offset = r.offset + 1;
+      r.value = values[i];
+      out.push_back(r);
+    }
+    return out;
+  }
+};
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { reopen(); }
+  void reopen() {
+    ingestor_.reset();
+    log_.reset();
+    ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"carelog.events", {}}, metrics_, &sink_);
+  }
+  BatchResult ingest(const Feed& feed, uint32_t partition = 0, int64_t first_offset = 0) {
+    auto recs = feed.records(partition, first_offset);
+    BatchResult res;
+    Status st = ingestor_->ingest(recs, &res);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return res;
+  }
+  std::vector<LogRecord> read_all(uint32_t partition) {
+    std::vector<LogRecord> out;
+    EXPECT_TRUE(log_->scan(partition, 1, [&](const LogRecord& r, std::string_view) {
+                      out.push_back(r);
+                      return true;
+                    }).ok());
+    return out;
+  }
+
+  TempDir dir_;
+  EngineMetrics metrics_;
+  RecordingSink sink_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<Ingestor> ingestor_;
+};
+
+TEST_F(EventLogTest, AppendsAndReadsBackInOrderWithOriginalBytes) {
+  Feed feed{{envelope("e1", "order.placed", order_placed()),
+             envelope("e2", "order.shipped", R"({"order_id":"403-9930700-9360319","carrier":"Colissimo"})"),
+             envelope("e3", "order.delivered", R"({"order_id":"403-9930700-9360319"})")}};
+  auto res = ingest(feed, 3, 100);
+  EXPECT_EQ(res.appended, 3u);
+  auto recs = read_all(3);
+  ASSERT_EQ(recs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(recs[i].seq, i + 1);
+    EXPECT_EQ(recs[i].partition, 3u);
+    EXPECT_EQ(recs[i].source_offset, 100 + static_cast<int64_t>(i));
+    EXPECT_EQ(recs[i].original, feed.values[i]);
+  }
+  EXPECT_EQ(recs[1].event.type(), EventType::kOrderShipped);
+  EXPECT_EQ(std::get<OrderShipped>(recs[1].event.data).carrier.value_or(""), "Colissimo");
+  EXPECT_EQ(log_->head(3).seq, 3u);
+  EXPECT_EQ(log_->head(3).hash, recs[2].hash);
+  EXPECT_EQ(log_->stored_offset(3).value_or(-1), 103);
+}
+
+TEST_F(EventLogTest, SameIdSameContentIsADuplicateDroppedSilently) {
+  std::string e1 = envelope("e1", "order.placed", order_placed());
+  auto res = ingest(Feed{{e1, e1}});
+  EXPECT_EQ(res.appended, 1u);
+  EXPECT_EQ(res.duplicates, 1u);
+  // Across batches too, and with different formatting of the same content.
+  std::string reformatted = e1;
+  reformatted.insert(1, " ");
+  res = ingest(Feed{{reformatted}}, 0, 2);
+  EXPECT_EQ(res.duplicates, 1u);
+  EXPECT_EQ(res.appended, 0u);
+  EXPECT_EQ(read_all(0).size(), 1u);
+  EXPECT_TRUE(sink_.flushed.empty());
+  EXPECT_EQ(metrics_.duplicates.load(), 2u);
+}
+
+TEST_F(EventLogTest, SameIdDifferentContentIsARejectedConflict) {
+  ingest(Feed{{envelope("e1", "order.placed", order_placed())}});
+  auto res = ingest(Feed{{envelope("e1", "order.placed", order_placed("403-0000000-0000001"))}}, 0, 1);
+  EXPECT_EQ(res.rejected, 1u);
+  ASSERT_EQ(sink_.flushed.size(), 1u);
+  EXPECT_EQ(sink_.flushed[0].reason.code, reject::kIdConflict);
+  EXPECT_EQ(sink_.flushed[0].reason.field, "event_id");
+  EXPECT_EQ(sink_.flushed[0].offset, 1);
+  EXPECT_EQ(read_all(0).size(), 1u);
+  // The rejected store holds it too, with the original bytes.
+  std::vector<RejectedRecord> stored;
+  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                    stored.push_back(r);
+                    return true;
+                  }).ok());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].value, sink_.flushed[0].value);
+  EXPECT_EQ(stored[0].event_id, "e1");
+  EXPECT_EQ(stored[0].seller_id, "A2SELLER0001");
+}
+
+TEST_F(EventLogTest, MalformedRecordIsRejectedWithItsBytesAndTheBatchGoesOn) {
+  Feed feed{{"{not json", envelope("e1", "order.placed", order_placed())}};
+  auto res = ingest(feed);
+  EXPECT_EQ(res.rejected, 1u);
+  EXPECT_EQ(res.appended, 1u);
+  ASSERT_EQ(sink_.flushed.size(), 1u);
+  EXPECT_EQ(sink_.flushed[0].reason.code, reject::kInvalidJson);
+  EXPECT_EQ(sink_.flushed[0].value, "{not json");
+  EXPECT_EQ(metrics_.rejections_by_code()[reject::kInvalidJson], 1u);
+}
+
+TEST_F(EventLogTest, FailedDeadLetterFlushCommitsNothing) {
+  sink_.fail_flush = true;
+  Feed feed{{envelope("e1", "order.placed", order_placed()), "garbage"}};
+  auto recs = feed.records();
+  Status st = ingestor_->ingest(recs);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(log_->head(0).seq, 0u);
+  EXPECT_FALSE(log_->stored_offset(0).has_value());
+  // The state cache forgot the uncommitted order: placing it again works.
+  sink_.fail_flush = false;
+  BatchResult res;
+  ASSERT_TRUE(ingestor_->ingest(recs, &res).ok());
+  EXPECT_EQ(res.appended, 1u);
+  EXPECT_EQ(res.rejected, 1u);
+}
+
+TEST_F(EventLogTest, OffsetsSurviveReopenAndOldOffsetsAreSkipped) {
+  Feed feed{{envelope("e1", "order.placed", order_placed()),
+             envelope("e2", "order.shipped", R"({"order_id":"403-9930700-9360319"})")}};
+  ingest(feed, 2, 10);
+  reopen();
+  EXPECT_EQ(ingestor_->resume_offset(2).value_or(-1), 12);
+  EXPECT_FALSE(ingestor_->resume_offset(1).has_value());
+  // Re-delivery of committed offsets appends nothing, not even as duplicates.
+  auto res = ingest(feed, 2, 10);
+  EXPECT_EQ(res.skipped, 2u);
+  EXPECT_EQ(res.appended + res.duplicates, 0u);
+  EXPECT_EQ(log_->head(2).seq, 2u);
+  // The chain continues across the reopen.
+  ingest(Feed{{envelope("e3", "order.delivered", R"({"order_id":"403-9930700-9360319"})")}}, 2, 12);
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.heads[2].seq, 3u);
+}
+
+TEST_F(EventLogTest, PartitionsHaveTheirOwnSequencesAndChains) {
+  ingest(Feed{{envelope("a1", "order.placed", order_placed(), "2013-01-07T19:36:31+01:00", "SELLER_A")}}, 0);
+  ingest(Feed{{envelope("b1", "order.placed", order_placed(), "2013-01-07T19:36:31+01:00", "SELLER_B"),
+               envelope("b2", "order.delivered", R"({"order_id":"403-9930700-9360319"})",
+                        "2013-01-08T19:36:31+01:00", "SELLER_B")}},
+         5);
+  EXPECT_EQ(log_->head(0).seq, 1u);
+  EXPECT_EQ(log_->head(5).seq, 2u);
+  EXPECT_NE(log_->head(0).hash, log_->head(5).hash);
+  EXPECT_EQ(log_->approximate_event_count(), 3u);
+}
+
+class ChainTamperTest : public EventLogTest {
+ protected:
+  void SetUp() override {
+    EventLogTest::SetUp();
+    Feed feed;
+    feed.values.push_back(envelope("e0", "order.placed", order_placed()));
+    for (int i = 1; i <= 5; ++i) {
+      feed.values.push_back(envelope("m" + std::to_string(i), "message.received",
+                                     R"({"message_id":"M)" + std::to_string(i) +
+                                         R"(","thread_id":"T1","buyer_id":"B1","buyer_alias":"x8k2@marketplace.amazon.fr","subject":"Demande de renseignements","body":"Bonjour","auto_reply":false})"));
+    }
+    ingest(feed, 1);
+    ChainReport clean;
+    ASSERT_TRUE(verify_log(*log_, clean).ok());
+    ASSERT_TRUE(clean.ok());
+    ASSERT_EQ(clean.records, 6u);
+  }
+};
+
+TEST_F(ChainTamperTest, DetectsAnAlteredRecord) {
+  std::string value;
+  ASSERT_TRUE(log_->db()->Get({}, log_->log_family(), log_key(1, 3), &value).ok());
+  size_t at = value.find("Bonjour");
+  ASSERT_NE(at, std::string::npos);
+  value[at] = 'b';
+  ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 3), value).ok());
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].partition, 1u);
+  EXPECT_EQ(report.problems[0].seq, 3u);
+  EXPECT_NE(report.problems[0].what.find("hash mismatch"), std::string::npos);
+}
+
+TEST_F(ChainTamperTest, DetectsARemovedRecord) {
+  ASSERT_TRUE(log_->db()->Delete({}, log_->log_family(), log_key(1, 4)).ok());
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].seq, 5u);
+  EXPECT_NE(report.problems[0].what.find("missing records 4..4"), std::string::npos);
+}
+
+TEST_F(ChainTamperTest, DetectsTheLastRecordRemoved) {
+  ASSERT_TRUE(log_->db()->Delete({}, log_->log_family(), log_key(1, 6)).ok());
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].seq, 6u);
+}
+
+TEST_F(ChainTamperTest, DetectsARecordMovedFromAnotherPosition) {
+  // Swap two records' bytes: each is individually well-formed.
+  std::string v2, v3;
+  ASSERT_TRUE(log_->db()->Get({}, log_->log_family(), log_key(1, 2), &v2).ok());
+  ASSERT_TRUE(log_->db()->Get({}, log_->log_family(), log_key(1, 3), &v3).ok());
+  ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 2), v3).ok());
+  ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 3), v2).ok());
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  ASSERT_EQ(report.problems.size(), 1u);
+  EXPECT_EQ(report.problems[0].seq, 2u);
+}
+
+}  // namespace
+}  // namespace carelog

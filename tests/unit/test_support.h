@@ -1,0 +1,63 @@
+// Shared helpers for the unit tests: temporary directories and envelopes in
+// the seed's domain (seller A2SELLER0001 on Amazon.fr, order
+// 403-9930700-9360319, the Hello Kitty plush returned as defective).
+#pragma once
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+namespace carelog::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() /
+            ("carelog-test-" + std::to_string(rd()) + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string envelope(const std::string& id, const std::string& type, const std::string& data,
+                            const std::string& at = "2013-01-07T19:36:31+01:00",
+                            const std::string& seller = "A2SELLER0001") {
+  return R"({"event_id":")" + id + R"(","type":")" + type + R"(","occurred_at":")" + at +
+         R"(","seller_id":")" + seller + R"(","marketplace":"FR","schema_version":1,"data":)" + data + "}";
+}
+
+inline const char* kOrder = "403-9930700-9360319";
+
+inline std::string order_placed(const std::string& order = kOrder, const std::string& price = "1.00",
+                                int quantity = 1) {
+  return R"({"order_id":")" + order +
+         R"(","buyer_id":"BUYER-DIENGOUDI","items":[{"sku":"JEM-021835","asin":"B00HELLOKT","title":"Jemini - 021835 - Peluche - Hello Kitty - Printemps","quantity":)" +
+         std::to_string(quantity) + R"(,"item_price":{"amount":")" + price +
+         R"(","currency":"EUR"},"category":"toys"}],"latest_ship_date":"2013-01-08T23:59:59+01:00","latest_delivery_date":"2013-01-12T23:59:59+01:00"})";
+}
+
+inline std::string return_requested(const std::string& return_id, const std::string& order = kOrder) {
+  return R"({"return_id":")" + return_id + R"(","order_id":")" + order +
+         R"(","buyer_id":"BUYER-DIENGOUDI","items":[{"sku":"JEM-021835","asin":"B00HELLOKT","quantity":1}],"reason":"defective","gift":false})";
+}
+
+inline std::string return_authorized(const std::string& return_id, const std::string& rma = "DYrkY0qDRR") {
+  return R"({"return_id":")" + return_id + R"(","rma":")" + rma +
+         R"(","return_address":{"name":"Carole Henry","line1":"test rue FR","city":"Paris","postal_code":"75015","country":"FR","phone":"01 23 24 25 26"},"label":"unpaid","authorized_by":"seller"})";
+}
+
+inline std::string refund(const std::string& refund_id, const std::string& amount,
+                          const std::string& kind = "partial", const std::string& return_id = "",
+                          const std::string& order = kOrder) {
+  std::string r = R"({"refund_id":")" + refund_id + R"(","order_id":")" + order + R"(")";
+  if (!return_id.empty()) r += R"(,"return_id":")" + return_id + R"(")";
+  return r + R"(,"amount":{"amount":")" + amount + R"(","currency":"EUR"},"refund_kind":")" + kind + R"("})";
+}
+
+}  // namespace carelog::testing
