@@ -13,6 +13,7 @@
 #include "connectors/kafka_client.h"
 #include "connectors/producer.h"
 #include "connectors/runner.h"
+#include "tools/feed_generator.h"
 
 using namespace carelog;
 
@@ -88,7 +89,34 @@ int main(int argc, char** argv) {
   tail->add_option("--partition", l_partition, "only this partition");
   rejected->add_option("--limit", l_n, "at most this many")->capture_default_str();
 
+  // gen
+  auto* gen = app.add_subcommand("gen", "write a realistic, deterministic feed of envelopes (JSONL)");
+  FeedOptions g;
+  std::string g_out = "-";
+  gen->add_option("--sellers", g.sellers, "number of sellers (Zipf-distributed sizes)")->capture_default_str();
+  gen->add_option("--days", g.days, "days of traffic")->capture_default_str();
+  gen->add_option("--seed", g.seed, "random seed: same seed, same bytes")->capture_default_str();
+  gen->add_option("--events", g.events, "approximate number of events")->capture_default_str();
+  gen->add_option("--start", g.start_epoch_seconds, "first instant, Unix seconds")->capture_default_str();
+  gen->add_option("--out", g_out, "output file, - for stdout")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (gen->parsed()) {
+    std::FILE* out = g_out == "-" ? stdout : std::fopen(g_out.c_str(), "wb");
+    if (!out) {
+      std::fprintf(stderr, "carelog: cannot write %s\n", g_out.c_str());
+      return 1;
+    }
+    int64_t n = generate_feed(g, [&](const std::string& line) {
+      std::fwrite(line.data(), 1, line.size(), out);
+      std::fputc('\n', out);
+    });
+    if (out != stdout) std::fclose(out);
+    std::fprintf(stderr, "carelog gen: %lld events for %lld sellers over %lld days\n",
+                 static_cast<long long>(n), static_cast<long long>(g.sellers), static_cast<long long>(g.days));
+    return 0;
+  }
 
   if (run->parsed()) {
     for (const auto& s : kSettings) {
