@@ -90,6 +90,7 @@ int log_rejected(const std::string& data_dir, int64_t limit) {
   if (!log) return 1;
   int64_t shown = 0;
   Status st = log->list_rejected([&](const RejectedRecord& r) {
+    if (shown >= limit) return false;
     std::printf(
         "{\"topic\":%s,\"partition\":%u,\"offset\":%lld,\"seller_id\":%s,\"event_id\":%s,"
         "\"code\":%s,\"field\":%s,\"message\":%s,\"value\":%s}\n",
@@ -97,7 +98,8 @@ int log_rejected(const std::string& data_dir, int64_t limit) {
         json_string(r.seller_id).c_str(), json_string(r.event_id).c_str(),
         json_string(r.reason.code).c_str(), json_string(r.reason.field).c_str(),
         json_string(r.reason.message).c_str(), json_string(r.value).c_str());
-    return ++shown < limit;
+    ++shown;
+    return true;
   });
   if (!st.ok()) {
     std::fprintf(stderr, "carelog: %s\n", st.message().c_str());

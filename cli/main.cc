@@ -49,7 +49,12 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> raw;
   for (const auto& s : kSettings) {
     std::string help = std::string(s.help) + " [env " + env_name(s) + ", key " + s.key + "]";
-    run->add_option(flag_name(s), raw[s.key], help);
+    if (s.kind == SettingKind::kBool) {
+      // --follow alone means true; --follow=false is accepted too.
+      run->add_flag(flag_name(s) + "{true}", raw[s.key], help);
+    } else {
+      run->add_option(flag_name(s), raw[s.key], help);
+    }
   }
 
   // produce
@@ -100,7 +105,12 @@ int main(int argc, char** argv) {
   gen->add_option("--start", g.start_epoch_seconds, "first instant, Unix seconds")->capture_default_str();
   gen->add_option("--out", g_out, "output file, - for stdout")->capture_default_str();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // usage errors exit 2, like every bad configuration
+  }
 
   if (gen->parsed()) {
     std::FILE* out = g_out == "-" ? stdout : std::fopen(g_out.c_str(), "wb");

@@ -1,6 +1,9 @@
 #include "config/config.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <toml++/toml.h>
 
 namespace carelog {
@@ -164,7 +167,38 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
   return Status::Ok();
 }
 
+namespace {
+// The [kafka] table: librdkafka properties. A dotted key written without
+// quotes (security.protocol = "SSL") is a nested table in TOML; it is
+// flattened back into the property name "security.protocol".
+Status load_kafka_table(const std::string& path, const toml::table& t, const std::string& prefix,
+                        Config& cfg) {
+  for (auto& [pk, pv] : t) {
+    std::string prop = prefix + std::string(pk.str());
+    if (const toml::table* sub = pv.as_table()) {
+      Status st = load_kafka_table(path, *sub, prop + ".", cfg);
+      if (!st.ok()) return st;
+    } else if (auto s = pv.as_string()) {
+      cfg.kafka[prop] = s->get();
+    } else if (auto i = pv.as_integer()) {
+      cfg.kafka[prop] = std::to_string(i->get());
+    } else if (auto b = pv.as_boolean()) {
+      cfg.kafka[prop] = b->get() ? "true" : "false";
+    } else {
+      return Status::Error(where(path, pv, "kafka." + prop) + ": expected a string, integer or boolean");
+    }
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Status load_config_file(const std::string& path, Config& cfg) {
+  // Checked first: toml++ reports an unreadable file as a parse error at line 0.
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    std::fclose(f);
+  } else {
+    return Status::Error(path + ": cannot open: " + std::strerror(errno));
+  }
   toml::table root;
   try {
     root = toml::parse_file(path);
@@ -180,18 +214,8 @@ Status load_config_file(const std::string& path, Config& cfg) {
     if (key == "kafka") {
       const toml::table* t = node.as_table();
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
-      for (auto& [pk, pv] : *t) {
-        std::string prop(pk.str());
-        if (auto s = pv.value<std::string>(); s && pv.is_string()) {
-          cfg.kafka[prop] = *s;
-        } else if (auto i = pv.as_integer()) {
-          cfg.kafka[prop] = std::to_string(i->get());
-        } else if (auto b = pv.as_boolean()) {
-          cfg.kafka[prop] = b->get() ? "true" : "false";
-        } else {
-          return Status::Error(where(path, pv, "kafka." + prop) + ": expected a string, integer or boolean");
-        }
-      }
+      Status st = load_kafka_table(path, *t, "", cfg);
+      if (!st.ok()) return st;
       continue;
     }
     const SettingSpec* spec = find_setting(key);

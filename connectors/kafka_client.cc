@@ -1,10 +1,21 @@
 #include "connectors/kafka_client.h"
 
+#include <spdlog/spdlog.h>
+
 namespace carelog {
+namespace {
+// librdkafka's own log lines go through spdlog (stderr), with syslog levels.
+void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const char* buf) {
+  auto lvl = level <= 3 ? spdlog::level::err : level <= 4 ? spdlog::level::warn
+             : level <= 6 ? spdlog::level::info : spdlog::level::debug;
+  spdlog::log(lvl, "librdkafka {} {}: {}", rd_kafka_name(rk), facility, buf);
+}
+}  // namespace
 
 Status make_kafka_conf(const std::string& brokers, const std::map<std::string, std::string>& props,
                        const std::map<std::string, std::string>& overrides, KafkaConf& out) {
   KafkaConf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), log_to_spdlog);
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {

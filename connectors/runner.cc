@@ -1,6 +1,9 @@
 #include "connectors/runner.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 #include <atomic>
 #include <chrono>
@@ -52,7 +55,22 @@ class StatsLogger {
 // The identity of the source a data dir was built from; a data dir never
 // mixes two sources (their offsets would be meaningless together).
 std::string source_identity(const Config& c) {
-  return c.file_source() ? "file:" + c.file_path() : "kafka:" + c.topic;
+  if (!c.file_source()) return "kafka:" + c.topic;
+  std::error_code ec;
+  auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(c.file_path()), ec);
+  return "file:" + (ec ? c.file_path() : path.string());
+}
+
+// Binds the data dir to its source on first use; refuses another source later.
+// Called only once the source has opened, so a typo binds nothing.
+Status bind_source(EventLog& log, const std::string& identity, const std::string& data_dir) {
+  std::string previous = log.source_topic();
+  if (previous.empty()) return log.set_source_topic(identity);
+  if (previous != identity) {
+    return Status::Error("data dir " + data_dir + " holds the log of " + previous + ", not of " +
+                         identity + "; use another --data-dir");
+  }
+  return Status::Ok();
 }
 
 int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
@@ -73,6 +91,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
       so, [&](uint32_t p) { return ingestor.resume_offset(p); },
       [&](std::span<const SourceRecord> in_hand) { return ingestor.ingest(in_hand); }, &metrics,
       source);
+  if (st.ok()) st = bind_source(log, source_identity(cfg), cfg.data_dir);
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -109,6 +128,7 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
   int64_t start = ingestor.resume_offset(0).value_or(0);
   std::unique_ptr<FileSource> source;
   Status st = FileSource::open(cfg.file_path(), start, source);
+  if (st.ok()) st = bind_source(log, source_identity(cfg), cfg.data_dir);
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -141,6 +161,7 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
 }  // namespace
 
 int run_engine(const Config& cfg) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("carelog"));
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
@@ -153,14 +174,10 @@ int run_engine(const Config& cfg) {
   }
   std::string identity = source_identity(cfg);
   std::string previous = log->source_topic();
-  if (previous.empty()) {
-    st = log->set_source_topic(identity);
-  } else if (previous != identity) {
-    st = Status::Error("data dir " + cfg.data_dir + " holds the log of " + previous +
-                       ", not of " + identity + "; use another --data-dir");
-  }
-  if (!st.ok()) {
-    spdlog::error("{}", st.message());
+  if (!previous.empty() && previous != identity) {
+    // Refuse before touching the source at all.
+    spdlog::error("data dir {} holds the log of {}, not of {}; use another --data-dir", cfg.data_dir,
+                  previous, identity);
     return 1;
   }
 

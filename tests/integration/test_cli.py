@@ -1,0 +1,382 @@
+"""The engine's command line with the file source (no broker needed unless a
+test asks for the `brokers` fixture): running, resuming, rejected records,
+configuration errors and precedence, data dir ownership, SIGTERM."""
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CARELOG, REPO, carelog, generate, log_records, stored_offsets
+
+SEED = REPO / "samples" / "seed-feed.jsonl"
+SEED_LINES = SEED.read_text().splitlines()
+SEED_IDS = [json.loads(l)["event_id"] for l in SEED_LINES]
+
+# Every setting: its flag and its variable (spec: "Every flag has a CARELOG_*
+# environment variable and a key in the TOML config").
+SETTINGS = ["source", "brokers", "topic", "group", "dlq_topic", "data_dir", "http", "batch_size",
+            "batch_wait_ms", "stats_interval_s", "max_record_bytes", "follow", "disable_wal",
+            "log_level", "marketplaces"]
+
+
+def run_file(path, data_dir, *extra, check=True, **kw):
+    return carelog("run", "--source", f"file:{path}", "--data-dir", data_dir,
+                   "--stats-interval-s", 0, *extra, check=check, **kw)
+
+
+def total_events(data_dir):
+    """The total of `carelog log count`, or None if the log cannot be read yet."""
+    p = carelog("log", "count", "--data-dir", data_dir, check=False)
+    m = re.search(r"^total: (\d+) events$", p.stdout, re.M)
+    return int(m[1]) if p.returncode == 0 and m else None
+
+
+def event_ids(data_dir):
+    return [r["event"]["event_id"] for r in log_records(data_dir)]
+
+
+def ids_of(lines):
+    return [json.loads(l)["event_id"] for l in lines if l.strip()]
+
+
+def assert_verified(data_dir, records):
+    p = carelog("log", "verify", "--data-dir", data_dir, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    last = p.stdout.strip().splitlines()[-1]
+    assert last.startswith(f"OK: {records} records"), p.stdout
+
+
+def rejected(data_dir):
+    out = carelog("log", "rejected", "--data-dir", data_dir, "--limit", 1000).stdout
+    return [json.loads(l) for l in out.splitlines()]
+
+
+def summary(p):
+    """(appended, duplicates, rejected) from the engine's last line."""
+    out = p.stdout + p.stderr if hasattr(p, "stdout") else p
+    m = re.search(r"carelog stopped: (\d+) events appended, (\d+) duplicates, (\d+) rejected", out)
+    assert m, out
+    return tuple(int(x) for x in m.groups())
+
+
+def wait_until(predicate, proc=None, timeout=20, what="condition"):
+    """Polls `predicate` until true; fails if `proc` exits first or on timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            raise AssertionError(f"engine exited {proc.returncode} before {what}:\n{out[-3000:]}")
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_engine(args, env=None):
+    return subprocess.Popen([CARELOG, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env)
+
+
+def stop_engine(proc, sig=signal.SIGTERM, timeout=15):
+    proc.send_signal(sig)
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"engine did not stop within {timeout}s of {sig!r}")
+    return code, proc.stdout.read()
+
+
+def write_lines(path, lines, mode="w"):
+    with open(path, mode) as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+# ---------------------------------------------------------------- running from a file
+
+def test_run_seed_feed_then_count_and_verify(tmp_path):
+    data = tmp_path / "data"
+    p = run_file(SEED, data)
+    assert p.returncode == 0
+    count = carelog("log", "count", "--data-dir", data).stdout
+    assert "total: 19 events" in count
+    assert re.search(rf"partition 0: 19 events, next source offset {SEED.stat().st_size}$", count, re.M), count
+    assert_verified(data, 19)
+    assert event_ids(data) == SEED_IDS
+    assert rejected(data) == []
+
+
+def test_second_run_resumes_and_appends_only_new_lines(tmp_path):
+    feed = generate(tmp_path / "all.jsonl", sellers=5, events=400, days=10, seed=7)
+    assert len(feed) > 300
+    half = len(feed) // 2
+    f = tmp_path / "feed.jsonl"
+    data = tmp_path / "data"
+
+    write_lines(f, feed[:half])
+    run_file(f, data)
+    assert total_events(data) == half
+
+    write_lines(f, feed[half:], mode="a")
+    # Exactly the new lines are read: none is re-read (as a duplicate).
+    assert summary(run_file(f, data)) == (len(feed) - half, 0, 0)
+    assert total_events(data) == len(feed)
+    ids = event_ids(data)
+    assert len(ids) == len(set(ids)), "duplicates in the log"
+    assert ids == ids_of(feed)
+    assert stored_offsets(data)[0] == (len(feed), f.stat().st_size)
+    assert rejected(data) == [], "events of the second half refer to orders of the first"
+
+    # Nothing new: a third run appends nothing.
+    assert summary(run_file(f, data)) == (0, 0, 0)
+    assert total_events(data) == len(feed)
+    assert_verified(data, len(feed))
+
+
+def test_blank_lines_crlf_and_unterminated_last_line(tmp_path):
+    f = tmp_path / "gappy.jsonl"
+    text = ("\n\n" + "\n\n  \n".join(SEED_LINES[:10]) + "\r\n\t\n" + "\n".join(SEED_LINES[10:]))
+    assert not text.endswith("\n")
+    f.write_text(text)
+    data = tmp_path / "data"
+    run_file(f, data)
+    assert event_ids(data) == SEED_IDS
+    assert rejected(data) == []
+    assert stored_offsets(data)[0] == (19, f.stat().st_size)
+    assert_verified(data, 19)
+
+
+def test_rejected_records_go_to_the_rejected_store(tmp_path):
+    bad_order = json.loads(SEED_LINES[10])  # order.shipped
+    assert bad_order["type"] == "order.shipped"
+    bad_order["event_id"] = "bad-unknown-order"
+    bad_order["data"]["order_id"] = "999-0000000-0000000"
+    lines = SEED_LINES[:5] + ["{not json"] + SEED_LINES[5:12] + [json.dumps(bad_order)] + SEED_LINES[12:]
+    f = tmp_path / "mixed.jsonl"
+    write_lines(f, lines)
+    offsets = {}
+    pos = 0
+    for l in lines:
+        offsets[l] = pos
+        pos += len(l.encode()) + 1
+
+    data = tmp_path / "data"
+    assert summary(run_file(f, data)) == (19, 0, 2)
+    # The valid records around the bad ones are all appended, in order.
+    assert event_ids(data) == SEED_IDS
+    assert_verified(data, 19)
+
+    rej = rejected(data)
+    assert len(rej) == 2, rej
+    by_code = {r["code"]: r for r in rej}
+    assert set(by_code) == {"invalid_json", "unknown_order"}
+    assert by_code["invalid_json"]["value"] == "{not json"
+    assert by_code["invalid_json"]["offset"] == offsets["{not json"]
+    assert by_code["invalid_json"]["topic"] == f"file:{f}"
+    uo = by_code["unknown_order"]
+    assert uo["field"] == "data.order_id"
+    assert uo["event_id"] == "bad-unknown-order"
+    assert uo["seller_id"] == "A2SELLER0001"
+    assert "999-0000000-0000000" in uo["message"]
+    assert uo["offset"] == offsets[json.dumps(bad_order)]
+
+    # A rerun neither re-appends nor re-rejects anything.
+    assert summary(run_file(f, data)) == (0, 0, 0)
+    assert total_events(data) == 19
+    assert len(rejected(data)) == 2
+
+
+# ---------------------------------------------------------------- configuration
+
+@pytest.mark.parametrize("lines,line,key", [
+    (['topic = "events"', "", "bach_size = 10"], 3, "bach_size"),          # unknown key
+    (['topic = "events"', 'batch_size = "500"'], 2, "batch_size"),       # wrong type
+    (['group = "g"', 'topic = "events"', "", "batch_size = 0"], 4, "batch_size"),  # out of range
+    (['topic = "events"', "batch_size = ", "follow = true"], 2, None),   # TOML syntax error
+])
+def test_bad_config_file_exits_2_naming_file_line_and_key(tmp_path, lines, line, key):
+    cfg = tmp_path / "bad.toml"
+    write_lines(cfg, lines)
+    data = tmp_path / "data"
+    p = carelog("run", "--config", cfg, "--source", f"file:{SEED}", "--data-dir", data, check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"{cfg}:{line}:" in p.stderr, p.stderr
+    if key:
+        assert f"'{key}'" in p.stderr, p.stderr
+    assert not data.exists(), "the engine must not start on a bad config"
+
+
+def test_config_file_from_carelog_config_and_flag_beats_it(tmp_path):
+    cfg = tmp_path / "carelog.toml"
+    write_lines(cfg, [f'source = "file:{SEED}"', f'data_dir = "{tmp_path / "from-file"}"',
+                      "stats_interval_s = 0"])
+    env = {**os.environ, "CARELOG_CONFIG": str(cfg)}
+    env.pop("CARELOG_DATA_DIR", None)
+    carelog("run", env=env)
+    assert total_events(tmp_path / "from-file") == 19
+    carelog("run", "--data-dir", tmp_path / "from-flag", env=env)
+    assert total_events(tmp_path / "from-flag") == 19
+    # A bad CARELOG_CONFIG is named like --config.
+    write_lines(cfg, ["batch_size = -1"])
+    p = carelog("run", env=env, check=False)
+    assert p.returncode == 2
+    assert f"{cfg}:1:" in p.stderr and "'batch_size'" in p.stderr, p.stderr
+
+
+def test_bad_environment_and_flag_values_name_their_origin(tmp_path):
+    env = {**os.environ, "CARELOG_BATCH_SIZE": "abc"}
+    p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "d", env=env, check=False)
+    assert p.returncode == 2
+    assert "CARELOG_BATCH_SIZE" in p.stderr and "abc" in p.stderr, p.stderr
+    p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "d", "--batch-size", "0",
+                check=False)
+    assert p.returncode == 2
+    assert "--batch-size" in p.stderr, p.stderr
+    assert not (tmp_path / "d").exists()
+
+
+def test_unknown_flag_fails(tmp_path):
+    data = tmp_path / "data"
+    p = carelog("run", "--source", f"file:{SEED}", "--data-dir", data, "--bacth-size", "5", check=False)
+    assert p.returncode != 0
+    assert "--bacth-size" in p.stderr, p.stderr
+    assert not data.exists()
+
+
+def test_data_dir_environment_is_honoured_and_the_flag_beats_it(tmp_path):
+    env_dir, flag_dir = tmp_path / "env-dir", tmp_path / "flag-dir"
+    env = {**os.environ, "CARELOG_DATA_DIR": str(env_dir)}
+    env.pop("CARELOG_CONFIG", None)
+    carelog("run", "--source", f"file:{SEED}", "--stats-interval-s", 0, env=env)
+    assert total_events(env_dir) == 19
+
+    env["CARELOG_DATA_DIR"] = str(tmp_path / "env-dir-2")
+    carelog("run", "--source", f"file:{SEED}", "--stats-interval-s", 0, "--data-dir", flag_dir, env=env)
+    assert total_events(flag_dir) == 19
+    assert not (tmp_path / "env-dir-2").exists()
+
+
+def test_run_help_lists_every_flag_and_variable():
+    out = carelog("run", "--help").stdout
+    for key in SETTINGS:
+        flag = "--" + key.replace("_", "-")
+        var = "CARELOG_" + key.upper()
+        line = next((l for l in out.splitlines() if re.match(rf"\s+{re.escape(flag)}\b", l)), None)
+        assert line is not None, f"{flag} missing from --help:\n{out}"
+        assert var in line, f"{var} not on the line of {flag}: {line!r}"
+    assert "--config" in out and "CARELOG_CONFIG" in out
+
+
+# ---------------------------------------------------------------- data dir ownership
+
+def test_data_dir_of_one_source_refuses_another(tmp_path):
+    data = tmp_path / "data"
+    run_file(SEED, data)
+    other = tmp_path / "other.jsonl"
+    write_lines(other, SEED_LINES[:3])
+    p = run_file(other, data, check=False)
+    assert p.returncode == 1
+    out = p.stdout + p.stderr
+    assert f"file:{SEED}" in out and f"file:{other}" in out, out
+    # Kafka is refused before any broker is contacted.
+    p = carelog("run", "--data-dir", data, "--brokers", "127.0.0.1:1", "--topic", "t1", check=False,
+                timeout=30)
+    assert p.returncode == 1
+    out = p.stdout + p.stderr
+    assert f"file:{SEED}" in out and "kafka:t1" in out, out
+    assert total_events(data) == 19
+    assert_verified(data, 19)
+
+
+# ---------------------------------------------------------------- follow and SIGTERM
+
+def test_sigterm_stops_a_following_engine_cleanly_then_a_rerun_resumes(tmp_path):
+    feed = generate(tmp_path / "all.jsonl", sellers=4, events=300, days=10, seed=5)
+    a, b, c = len(feed) // 3, 2 * len(feed) // 3, len(feed)
+    f = tmp_path / "feed.jsonl"
+    data = tmp_path / "data"
+    write_lines(f, feed[:a])
+
+    # follow through the environment, so this test does not depend on how the
+    # bare --follow flag is parsed (see test_follow_is_a_flag).
+    env = {**os.environ, "CARELOG_FOLLOW": "true"}
+    proc = start_engine(["run", "--source", f"file:{f}", "--data-dir", data, "--stats-interval-s", 0], env=env)
+    try:
+        wait_until(lambda: total_events(data) == a, proc, what=f"{a} events")
+        # Lines appended while it follows are picked up.
+        write_lines(f, feed[a:b], mode="a")
+        wait_until(lambda: total_events(data) == b, proc, what=f"{b} events")
+    finally:
+        code, out = stop_engine(proc)
+    assert code == 0, out
+    assert summary(out) == (b, 0, 0)
+    assert_verified(data, b)
+    assert event_ids(data) == ids_of(feed[:b])
+
+    write_lines(f, feed[b:], mode="a")
+    assert summary(run_file(f, data)) == (c - b, 0, 0)
+    ids = event_ids(data)
+    assert len(ids) == len(set(ids)) == c
+    assert ids == ids_of(feed)
+    assert_verified(data, c)
+
+
+def test_follow_is_a_flag(tmp_path):
+    """`carelog run --source file:F --follow --data-dir D` (spec'd form: a bare
+    boolean flag)."""
+    f = tmp_path / "feed.jsonl"
+    write_lines(f, SEED_LINES)
+    data = tmp_path / "data"
+    proc = start_engine(["run", "--source", f"file:{f}", "--follow", "--data-dir", data,
+                         "--stats-interval-s", 0])
+    try:
+        wait_until(lambda: total_events(data) == 19, proc, what="19 events")
+        assert proc.poll() is None, "a following engine keeps running at the end of the file"
+    finally:
+        if proc.poll() is None:
+            code, out = stop_engine(proc)
+        else:
+            code, out = proc.returncode, proc.stdout.read()
+    assert code == 0, out
+    assert_verified(data, 19)
+
+
+def test_follow_waits_for_a_partial_line_to_be_completed(tmp_path):
+    f = tmp_path / "feed.jsonl"
+    last = SEED_LINES[-1]
+    with open(f, "w") as out:
+        out.write("\n".join(SEED_LINES[:-1]) + "\n" + last[:40])  # a writer caught mid-line
+    data = tmp_path / "data"
+    env = {**os.environ, "CARELOG_FOLLOW": "true"}
+    proc = start_engine(["run", "--source", f"file:{f}", "--data-dir", data, "--stats-interval-s", 0], env=env)
+    try:
+        wait_until(lambda: total_events(data) == 18, proc, what="18 events")
+        with open(f, "a") as out:
+            out.write(last[40:] + "\n")
+        wait_until(lambda: total_events(data) == 19, proc, what="the completed line")
+    finally:
+        code, out = stop_engine(proc)
+    assert code == 0, out
+    assert event_ids(data) == SEED_IDS
+    assert rejected(data) == []
+
+
+# ---------------------------------------------------------------- Kafka
+
+def test_missing_topic_fails_at_startup(brokers, tmp_path):
+    topic = f"no-such-topic-{os.getpid()}-{int(time.time() * 1000)}"
+    try:
+        p = carelog("run", "--brokers", brokers, "--topic", topic, "--group", f"g-{topic}",
+                    "--data-dir", tmp_path / "data", "--stats-interval-s", 0, check=False, timeout=60)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        pytest.fail(f"carelog run against missing topic {topic} still running after 60 s")
+    assert p.returncode == 1, p.stdout + p.stderr
+    out = p.stdout + p.stderr
+    assert topic in out, out
+    assert re.search(r"unknown topic|not found|does not exist", out, re.I), out
