@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "cli/log_commands.h"
+#include "cli/query_command.h"
 #include "config/config.h"
 #include "connectors/kafka_client.h"
 #include "connectors/producer.h"
@@ -94,6 +95,24 @@ int main(int argc, char** argv) {
   tail->add_option("--partition", l_partition, "only this partition");
   rejected->add_option("--limit", l_n, "at most this many")->capture_default_str();
 
+  // query
+  auto* query = app.add_subcommand("query", "answer a query from a data dir (as the HTTP API does)");
+  std::string q_what, q_dir = "data", q_format = "json";
+  std::map<std::string, std::string> q_params;
+  query->add_option("what", q_what, "response-times | returns | messages | account-health | history | rejected")
+      ->required()
+      ->check(CLI::IsMember({"response-times", "returns", "messages", "account-health", "history", "rejected"}));
+  query->add_option("--data-dir", q_dir, "data directory")->capture_default_str();
+  query->add_option("--format", q_format, "json or table")->check(CLI::IsMember({"json", "table"}))->capture_default_str();
+  std::string q_seller, q_order;
+  query->add_option("--seller", q_seller, "seller id");
+  query->add_option("--order", q_order, "order id (history)");
+  for (const char* p : {"as_of", "status", "closed_by", "from", "to", "q", "limit", "cursor", "direction"}) {
+    std::string flag = std::string("--") + p;
+    for (auto& c : flag) c = c == '_' ? '-' : c;
+    query->add_option(flag, q_params[p], std::string("the API's '") + p + "' parameter");
+  }
+
   // gen
   auto* gen = app.add_subcommand("gen", "write a realistic, deterministic feed of envelopes (JSONL)");
   FeedOptions g;
@@ -112,6 +131,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2, like every bad configuration
   }
 
+  if (query->parsed()) {
+    QueryParams params;
+    for (auto& [k, v] : q_params) {
+      std::string flag = "--" + k;
+      for (auto& c : flag) c = c == '_' ? '-' : c;
+      if (query->get_option(flag)->count() > 0) params[k] = v;
+    }
+    return run_query(q_dir, q_what, q_seller, q_order, q_format, params);
+  }
   if (gen->parsed()) {
     std::FILE* out = g_out == "-" ? stdout : std::fopen(g_out.c_str(), "wb");
     if (!out) {

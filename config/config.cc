@@ -24,6 +24,7 @@ const std::vector<SettingSpec> kSettings = {
     {"disable_wal", SettingKind::kBool, "write without RocksDB's WAL (Kafka re-delivers after a crash)"},
     {"log_level", SettingKind::kString, "trace, debug, info, warn, error"},
     {"marketplaces", SettingKind::kList, "accepted marketplace codes, comma separated"},
+    {"admin_tokens", SettingKind::kList, "HTTP bearer tokens that may read every seller, comma separated"},
 };
 
 std::string flag_name(const SettingSpec& s) {
@@ -108,6 +109,9 @@ std::string check_value(const Config& c, const std::string& key) {
       string_field(const_cast<Config&>(c), key)->empty()) {
     return "must not be empty";
   }
+  if (key == "http" && c.http != "off" && c.http.rfind(':') == std::string::npos) {
+    return "expected HOST:PORT or off, got '" + c.http + "'";
+  }
   if (key == "batch_size" && (c.batch_size < 1 || c.batch_size > 1'000'000)) return "must be in 1..1000000";
   if (key == "batch_wait_ms" && (c.batch_wait_ms < 0 || c.batch_wait_ms > 60'000)) return "must be in 0..60000";
   if (key == "stats_interval_s" && c.stats_interval_s < 0) return "must not be negative";
@@ -161,7 +165,7 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
       }
       return Status::Ok();
     case SettingKind::kList:
-      cfg.marketplaces = split_list(value);
+      (key == "marketplaces" ? cfg.marketplaces : cfg.admin_tokens) = split_list(value);
       return Status::Ok();
   }
   return Status::Ok();
@@ -216,6 +220,18 @@ Status load_config_file(const std::string& path, Config& cfg) {
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
       Status st = load_kafka_table(path, *t, "", cfg);
       if (!st.ok()) return st;
+      continue;
+    }
+    if (key == "seller_tokens") {
+      const toml::table* t = node.as_table();
+      if (!t) return Status::Error(where(path, node, key) + ": expected a table of seller_id = \"token\"");
+      for (auto& [seller, token] : *t) {
+        if (!token.is_string() || token.as_string()->get().empty()) {
+          return Status::Error(where(path, token, "seller_tokens." + std::string(seller.str())) +
+                               ": expected a non-empty string");
+        }
+        cfg.seller_tokens[std::string(seller.str())] = token.as_string()->get();
+      }
       continue;
     }
     const SettingSpec* spec = find_setting(key);

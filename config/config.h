@@ -40,6 +40,10 @@ struct Config {
   // librdkafka properties passed to every Kafka client ([kafka] table),
   // e.g. security.protocol, sasl.mechanism, ssl.ca.location.
   std::map<std::string, std::string> kafka;
+  // HTTP API bearer tokens: admin tokens see every seller; [seller_tokens]
+  // maps a seller_id to the token that sees only that seller. None: no auth.
+  std::vector<std::string> admin_tokens;
+  std::map<std::string, std::string> seller_tokens;
 
   std::string effective_dlq_topic() const { return dlq_topic.empty() ? topic + ".dlq" : dlq_topic; }
   bool file_source() const { return source.rfind("file:", 0) == 0; }

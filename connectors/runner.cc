@@ -12,7 +12,9 @@
 
 #include "connectors/dead_letter.h"
 #include "connectors/file_source.h"
+#include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
+#include "connectors/query_service.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
 #include "engine/metrics.h"
@@ -73,6 +75,14 @@ Status bind_source(EventLog& log, const std::string& identity, const std::string
   return Status::Ok();
 }
 
+IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
+  IngestOptions o;
+  o.topic = topic;
+  o.decoder.marketplaces = cfg.marketplaces;
+  o.decoder.max_record_bytes = static_cast<size_t>(cfg.max_record_bytes);
+  return o;
+}
+
 int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
   Status st = KafkaDeadLetterSink::create(cfg.brokers, cfg.kafka, cfg.effective_dlq_topic(), dlq);
@@ -80,10 +90,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     spdlog::error("{}", st.message());
     return 1;
   }
-  Ingestor ingestor(log, IngestOptions{cfg.topic, DecoderOptions{cfg.marketplaces,
-                                                                 static_cast<size_t>(cfg.max_record_bytes),
-                                                                 false}},
-                    metrics, dlq.get());
+  Ingestor ingestor(log, ingest_options(cfg, cfg.topic), metrics, dlq.get());
   std::unique_ptr<KafkaSource> source;
   KafkaSourceOptions so{cfg.brokers, cfg.topic, cfg.group, cfg.kafka,
                         static_cast<size_t>(cfg.batch_size), static_cast<int>(cfg.batch_wait_ms)};
@@ -121,10 +128,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
 }
 
 int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
-  Ingestor ingestor(log, IngestOptions{source_identity(cfg), DecoderOptions{cfg.marketplaces,
-                                                                            static_cast<size_t>(cfg.max_record_bytes),
-                                                                            false}},
-                    metrics, nullptr);
+  Ingestor ingestor(log, ingest_options(cfg, source_identity(cfg)), metrics, nullptr);
   int64_t start = ingestor.resume_offset(0).value_or(0);
   std::unique_ptr<FileSource> source;
   Status st = FileSource::open(cfg.file_path(), start, source);
@@ -193,7 +197,18 @@ int run_engine(const Config& cfg) {
     spdlog::info("  brokers {}, group {}, dead letters to {}, batches of {} (wait {} ms)", cfg.brokers,
                  cfg.group, cfg.effective_dlq_topic(), cfg.batch_size, cfg.batch_wait_ms);
   }
+  QueryService queries(*log, &metrics);
+  std::unique_ptr<HttpApi> http;
+  if (cfg.http != "off") {
+    HttpOptions ho{cfg.http, cfg.admin_tokens, cfg.seller_tokens};
+    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http);
+    if (!st.ok()) {
+      spdlog::error("{}", st.message());
+      return 1;
+    }
+  }
   int code = cfg.file_source() ? run_file(cfg, *log, metrics) : run_kafka(cfg, *log, metrics);
+  if (http) http->stop();
   spdlog::info("carelog stopped: {} events appended, {} duplicates, {} rejected; {} events in the log",
                metrics.ingested.load(), metrics.duplicates.load(), metrics.rejected.load(),
                log->approximate_event_count());

@@ -4,7 +4,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
 #include <chrono>
@@ -19,6 +19,7 @@ const char* const kIdsCf = "event_ids";
 const char* const kStateCf = "state";
 const char* const kMetaCf = "meta";
 const char* const kRejectedCf = "rejected";
+const char* const kProjectionsCf = "projections";
 
 std::string meta_key(std::string_view kind, uint32_t partition) {
   std::string k(kind);
@@ -102,7 +103,18 @@ Status to_status(const rocksdb::Status& s, const char* what) {
 LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 LogBatch::~LogBatch() = default;
 
-bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0; }
+bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
+
+void LogBatch::finish() {
+  for (auto& [p, head] : heads_) batch_->Put(log_.meta_cf_, meta_key("head", p), encode_head(head));
+  for (auto& [key, value] : rows_) {
+    if (value) {
+      batch_->Put(log_.projections_cf_, key, *value);
+    } else {
+      batch_->Delete(log_.projections_cf_, key);
+    }
+  }
+}
 
 void LogBatch::append(LogRecord& record, std::string_view event_binary,
                       const std::array<uint8_t, 16>& digest) {
@@ -116,8 +128,7 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
   scratch_.append(reinterpret_cast<const char*>(record.hash.data()), record.hash.size());
   batch_->Put(log_.log_cf_, log_key(record.partition, record.seq), scratch_);
   head.seq = record.seq;
-  head.hash = record.hash;
-  batch_->Put(log_.meta_cf_, meta_key("head", record.partition), encode_head(head));
+  head.hash = record.hash;  // written once per partition by EventLog::commit
 
   EventIdEntry entry{record.partition, record.seq, digest};
   batch_->Put(log_.ids_cf_, record.event.event_id, encode_id_entry(entry));
@@ -150,7 +161,103 @@ void LogBatch::put_rejected(const RejectedRecord& r) {
   ++other_writes_;
 }
 
+// Projection rows stay in the overlay until commit, which writes each row's
+// final value once: a row changed by many events of a batch costs one put.
+void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
+  rows_[key] = std::string(value);
+}
+
+void LogBatch::erase_projection_row(const std::string& key) { rows_[key] = std::nullopt; }
+
+const std::optional<std::string>* LogBatch::pending_projection_row(const std::string& key) const {
+  auto it = rows_.find(key);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t partition) {
+  std::string v;
+  put_be32(v, partition);
+  batch_->Put(log_.meta_cf_, "seller:" + seller_id, v);
+  ++other_writes_;
+}
+
+std::string projection_row_key(uint32_t partition, std::string_view seller, std::string_view row_key) {
+  std::string k;
+  k.reserve(5 + seller.size() + row_key.size());
+  put_be32(k, partition);
+  k.append(seller);
+  k.push_back('\0');
+  k.append(row_key);
+  return k;
+}
+
+namespace {
+// One seller's rows at a snapshot.
+class SnapshotSellerRows : public SellerRows {
+ public:
+  SnapshotSellerRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string prefix)
+      : db_(db), cf_(cf), snapshot_(db), prefix_(std::move(prefix)) {}
+  std::optional<std::string> get(std::string_view key) const override {
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_.snapshot();
+    std::string v;
+    if (!db_->Get(ro, cf_, prefix_ + std::string(key), &v).ok()) return std::nullopt;
+    return v;
+  }
+  void scan(std::string_view begin, std::string_view end, bool reverse, const RowFn& fn) const override {
+    std::string lo = prefix_ + std::string(begin), hi = prefix_ + std::string(end);
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot_.snapshot();
+    rocksdb::Slice lo_slice(lo), hi_slice(hi);
+    ro.iterate_lower_bound = &lo_slice;
+    ro.iterate_upper_bound = &hi_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf_));
+    if (!reverse) {
+      for (it->Seek(lo); it->Valid(); it->Next()) {
+        if (!fn(it->key().ToStringView().substr(prefix_.size()), it->value().ToStringView())) return;
+      }
+    } else {
+      for (it->SeekToLast(); it->Valid(); it->Prev()) {
+        if (!fn(it->key().ToStringView().substr(prefix_.size()), it->value().ToStringView())) return;
+      }
+    }
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  mutable rocksdb::ManagedSnapshot snapshot_;  // snapshot() is not const in RocksDB 7
+  std::string prefix_;
+};
+}  // namespace
+
 // ---------------- EventLog ----------------
+
+std::optional<std::string> EventLog::get_projection_row(const std::string& key) const {
+  std::string v;
+  if (!db_->Get({}, projections_cf_, key, &v).ok()) return std::nullopt;
+  return v;
+}
+
+std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id) const {
+  std::string v;
+  if (!db_->Get({}, meta_cf_, "seller:" + seller_id, &v).ok() || v.size() != 4) return std::nullopt;
+  return get_be32(v.data());
+}
+
+std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id) const {
+  return std::make_unique<SnapshotSellerRows>(db_.get(), projections_cf_,
+                                              projection_row_key(partition, seller_id, ""));
+}
+
+std::optional<LogRecord> EventLog::read_record(uint32_t partition, uint64_t seq) const {
+  std::string v;
+  if (!db_->Get({}, log_cf_, log_key(partition, seq), &v).ok()) return std::nullopt;
+  auto r = decode_log_value(v);
+  if (!r) return std::nullopt;
+  return std::move(r.value());
+}
+
 
 Status EventLog::open(const std::string& dir, const EventLogOptions& options,
                       std::unique_ptr<EventLog>& out) {
@@ -173,6 +280,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
       {kStateCf, cf_options(true)},
       {kMetaCf, cf_options(true)},
       {kRejectedCf, cf_options(false)},
+      {kProjectionsCf, cf_options(true)},
   };
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
@@ -188,6 +296,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   log->state_cf_ = log->handles_[3];
   log->meta_cf_ = log->handles_[4];
   log->rejected_cf_ = log->handles_[5];
+  log->projections_cf_ = log->handles_[6];
 
   // Load the partition heads.
   std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator({}, log->meta_cf_));
@@ -216,6 +325,7 @@ EventLog::~EventLog() {
 
 Status EventLog::commit(LogBatch& batch) {
   if (batch.empty()) return Status::Ok();
+  batch.finish();
   rocksdb::WriteOptions wo;
   wo.disableWAL = options_.disable_wal;
   Status st = to_status(db_->Write(wo, batch.batch_.get()), "event log write");

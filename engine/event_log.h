@@ -4,6 +4,7 @@
 //   state      partition-scoped seller state for the domain rules (seller_state.h)
 //   meta       per partition: next source offset, head (seq, hash); source topic
 //   rejected   (be32 partition | be64 source offset) -> RejectedRecord
+//   projections  be32 partition | seller | 0x00 | row key -> row (projections/rows.h)
 //
 // Writes go through a LogBatch, applied by EventLog::commit as ONE RocksDB
 // WriteBatch: records, id index, state, source offsets and rejections of a
@@ -18,6 +19,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -29,6 +31,7 @@
 #include "engine/log_record.h"
 #include "engine/status.h"
 #include "events/rejection.h"
+#include "projections/rows.h"
 
 namespace rocksdb {
 class DB;
@@ -88,16 +91,25 @@ class LogBatch {
   void put_state(std::string_view key, std::string_view value);
   void set_source_offset(uint32_t partition, int64_t next_offset);
   void put_rejected(const RejectedRecord& r);
+  // Projection rows (full keys, see projection_row_key). Reads through
+  // pending_projection_row see this batch's writes first.
+  void put_projection_row(const std::string& key, std::string_view value);
+  void erase_projection_row(const std::string& key);
+  // nullopt: not written in this batch; optional(nullopt): erased in it.
+  const std::optional<std::string>* pending_projection_row(const std::string& key) const;
+  void put_seller_partition(const std::string& seller_id, uint32_t partition);
 
   size_t appended() const { return appended_; }
   bool empty() const;
 
  private:
   friend class EventLog;
+  void finish();  // adds the heads and the projection rows' final values
   EventLog& log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
+  std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
   std::string scratch_;
   size_t appended_ = 0;
   size_t other_writes_ = 0;
@@ -133,6 +145,16 @@ class EventLog {
   Status scan_raw(uint32_t partition, const RawFn& fn) const;
   std::vector<uint32_t> partitions_in_log() const;
 
+  // Projection rows and the seller -> partition index.
+  std::optional<std::string> get_projection_row(const std::string& key) const;
+  std::optional<uint32_t> seller_partition(const std::string& seller_id) const;
+  // A consistent read-only view of one seller's projection rows (a RocksDB
+  // snapshot taken now); safe to use from any thread.
+  std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id) const;
+  // The record at (partition, seq), if present.
+  std::optional<LogRecord> read_record(uint32_t partition, uint64_t seq) const;
+  rocksdb::ColumnFamilyHandle* projections_family() { return projections_cf_; }
+
   Status list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const;
   uint64_t approximate_event_count() const;
 
@@ -150,10 +172,14 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* rejected_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
   EventLogOptions options_;
   std::map<uint32_t, PartitionHead> heads_;  // written by the committing thread only
   mutable std::shared_mutex heads_mutex_;  // heads_ is read by other threads
 };
+
+// Key of a projection row: be32 partition | seller | 0x00 | row_key.
+std::string projection_row_key(uint32_t partition, std::string_view seller, std::string_view row_key);
 
 std::string encode_rejected(const RejectedRecord& r);
 bool decode_rejected(std::string_view bytes, RejectedRecord& r);

@@ -38,7 +38,8 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
       metrics_(metrics),
       sink_(sink),
       decoder_(options_.decoder),
-      state_(log) {
+      state_(log),
+      projector_(log, options_.projector) {
   metrics_.log_events = log_.approximate_event_count();
 }
 
@@ -125,6 +126,7 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
     record.original = std::string(rec.value);
     record.event = std::move(event);
     batch.append(record, event_binary, digest);
+    projector_.apply(record, batch);
     ++res.appended;
   }
 

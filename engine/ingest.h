@@ -23,6 +23,7 @@
 
 #include "engine/event_log.h"
 #include "engine/metrics.h"
+#include "engine/projector.h"
 #include "engine/seller_state.h"
 #include "engine/status.h"
 #include "events/json_decoder.h"
@@ -50,6 +51,7 @@ class RejectionSink {
 struct IngestOptions {
   std::string topic;  // source topic name, recorded with rejections
   DecoderOptions decoder;
+  ProjectorOptions projector;
 };
 
 struct BatchResult {
@@ -81,6 +83,7 @@ class Ingestor {
   RejectionSink* sink_;
   JsonDecoder decoder_;
   SellerState state_;
+  Projector projector_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
   std::vector<RejectedRecord> pending_rejections_;
 };

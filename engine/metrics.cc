@@ -58,6 +58,13 @@ std::map<std::pair<std::string, int32_t>, int64_t> EngineMetrics::lags() const {
   return lag_;
 }
 
+LatencyHistogram& EngineMetrics::query_seconds(const std::string& endpoint) {
+  std::lock_guard lock(mu_);
+  auto& h = query_seconds_[endpoint];
+  if (!h) h = std::make_unique<LatencyHistogram>();
+  return *h;
+}
+
 std::string EngineMetrics::render_prometheus() const {
   std::string out;
   out += "# HELP carelog_log_events Events in the log, all partitions.\n";
@@ -83,6 +90,12 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# HELP carelog_batch_seconds Time to decode, validate and commit one source batch.\n";
   out += "# TYPE carelog_batch_seconds histogram\n";
   batch_seconds.render(out, "carelog_batch_seconds", "");
+  out += "# HELP carelog_query_seconds Time to answer a query, by endpoint.\n";
+  out += "# TYPE carelog_query_seconds histogram\n";
+  std::lock_guard lock(mu_);
+  for (auto& [endpoint, h] : query_seconds_) {
+    h->render(out, "carelog_query_seconds", "endpoint=\"" + endpoint + "\"");
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -43,6 +44,9 @@ class EngineMetrics {
   std::map<std::pair<std::string, int32_t>, int64_t> lags() const;
   void clear_lag(const std::string& topic, int32_t partition);
 
+  // Latency of queries, per endpoint (created on first use; never removed).
+  LatencyHistogram& query_seconds(const std::string& endpoint);
+
   // Prometheus text exposition of everything above.
   std::string render_prometheus() const;
 
@@ -50,6 +54,7 @@ class EngineMetrics {
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> rejected_by_code_;
   std::map<std::pair<std::string, int32_t>, int64_t> lag_;
+  std::map<std::string, std::unique_ptr<LatencyHistogram>> query_seconds_;
 };
 
 }  // namespace carelog

@@ -13,11 +13,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# Engines started by the tests listen on a free port (announced in their log).
+os.environ.setdefault("CARELOG_HTTP", "127.0.0.1:0")
 CARELOG = os.environ.get("CARELOG_BIN", str(REPO / "build" / "carelog"))
 BROKERS = os.environ.get("CARELOG_BROKERS", "127.0.0.1:9092")
 
 
 def run(args, check=True, **kw):
+    kw.setdefault("timeout", 300)  # a hung command fails its test instead of the suite
     p = subprocess.run(args, capture_output=True, text=True, **kw)
     if check and p.returncode != 0:
         raise AssertionError(f"{args} exited {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}")
@@ -93,6 +96,20 @@ def headers_of(record):
     return dict(zip(h[0::2], h[1::2]))
 
 
+_engines = []
+
+
+@pytest.fixture(autouse=True)
+def kill_leftover_engines():
+    """No engine outlives its test, even one that failed."""
+    yield
+    while _engines:
+        e = _engines.pop()
+        if e.proc is not None and e.proc.poll() is None:
+            e.proc.kill()
+            e.proc.wait()
+
+
 class Engine:
     """A `carelog run` process against the broker."""
 
@@ -106,7 +123,9 @@ class Engine:
 
     def start(self):
         self.log = open(self.log_path, "a")
+        self.log_start = self.log.tell()  # this run's output starts here
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+        _engines.append(self)
         return self
 
     def kill(self):
@@ -122,6 +141,35 @@ class Engine:
 
     def output(self):
         return Path(self.log_path).read_text()
+
+    def http_port(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(r"http: serving on [0-9.]+:(\d+)", self.output()[self.log_start:])
+            if m:
+                return int(m.group(1))
+            if self.proc.poll() is not None:
+                raise AssertionError(f"engine exited:\n{self.output()[-2000:]}")
+            time.sleep(0.1)
+        raise AssertionError("engine never announced its HTTP port")
+
+
+def http_get(port, path, token=None):
+    """(status, parsed JSON body or text) of GET http://127.0.0.1:port/path."""
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status, body = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, e.read().decode()
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
 
 
 def stored_offsets(data_dir):

@@ -105,7 +105,7 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
   for (const auto& s : kSettings) keys.push_back(s.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "data_dir", "http",
                                             "batch_size", "batch_wait_ms", "stats_interval_s", "max_record_bytes",
-                                            "follow", "disable_wal", "log_level", "marketplaces"}));
+                                            "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens"}));
 }
 
 TEST(ConfigDefaults, FileSourceAccessors) {

@@ -21,7 +21,7 @@ class DomainRulesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
-    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"t", {}}, metrics_, nullptr);
+    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"t", {}, {}}, metrics_, nullptr);
   }
   // Ingests one envelope; returns "" when appended, else the rejection code.
   std::string send(const std::string& type, const std::string& data) {
@@ -152,7 +152,7 @@ TEST_F(DomainRulesTest, StateSurvivesAReopen) {
   ingestor_.reset();
   log_.reset();
   ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
-  ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"t", {}}, metrics_, nullptr);
+  ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"t", {}, {}}, metrics_, nullptr);
   EXPECT_EQ(send("return.authorized", return_authorized("R1")), reject::kAlreadyAuthorized);
   EXPECT_EQ(send("order.placed", order_placed()), reject::kDuplicateEntity);
 }

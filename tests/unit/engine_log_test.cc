@@ -56,7 +56,7 @@ class EventLogTest : public ::testing::Test {
     ingestor_.reset();
     log_.reset();
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
-    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"carelog.events", {}}, metrics_, &sink_);
+    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, &sink_);
   }
   BatchResult ingest(const Feed& feed, uint32_t partition = 0, int64_t first_offset = 0) {
     auto recs = feed.records(partition, first_offset);

@@ -1,0 +1,173 @@
+#include "connectors/http_api.h"
+
+#include <httplib.h>
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <chrono>
+
+namespace carelog {
+namespace {
+
+using TokenHash = std::array<unsigned char, 32>;
+
+TokenHash hash_token(std::string_view token) {
+  TokenHash h;
+  crypto_generichash(h.data(), h.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                     nullptr, 0);
+  return h;
+}
+
+struct Access {
+  bool admin = false;
+  std::string seller;  // when a seller token
+};
+
+class Authenticator {
+ public:
+  explicit Authenticator(const HttpOptions& o) {
+    for (const auto& t : o.admin_tokens) admin_.push_back(hash_token(t));
+    for (const auto& [seller, t] : o.seller_tokens) sellers_.push_back({hash_token(t), seller});
+  }
+  bool enabled() const { return !admin_.empty() || !sellers_.empty(); }
+  // nullopt: no valid token.
+  std::optional<Access> check(const httplib::Request& req) const {
+    std::string header = req.get_header_value("Authorization");
+    const std::string prefix = "Bearer ";
+    if (header.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    TokenHash h = hash_token(std::string_view(header).substr(prefix.size()));
+    std::optional<Access> found;
+    // Compare against every token (constant time each, no early exit).
+    for (const auto& a : admin_) {
+      if (sodium_memcmp(a.data(), h.data(), h.size()) == 0) found = Access{true, ""};
+    }
+    for (const auto& [t, seller] : sellers_) {
+      if (sodium_memcmp(t.data(), h.data(), h.size()) == 0 && !found) found = Access{false, seller};
+    }
+    return found;
+  }
+
+ private:
+  std::vector<TokenHash> admin_;
+  std::vector<std::pair<TokenHash, std::string>> sellers_;
+};
+
+void send(httplib::Response& res, const QueryResponse& q) {
+  res.status = q.status;
+  res.set_content(q.body, "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
+  send(res, {status, error_json(code, message)});
+}
+
+// Query parameters as a map; a repeated parameter is a 400.
+bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams& out) {
+  for (const auto& [k, v] : req.params) {
+    if (!out.emplace(k, v).second) {
+      send_error(res, 400, "bad_parameter", "parameter '" + k + "' given more than once");
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out) {
+  if (sodium_init() < 0) return Status::Error("libsodium failed to initialise");
+  auto colon = options.listen.rfind(':');
+  if (colon == std::string::npos) return Status::Error("http: expected HOST:PORT, got '" + options.listen + "'");
+  std::string host = options.listen.substr(0, colon);
+  int port = std::atoi(options.listen.c_str() + colon + 1);
+
+  std::unique_ptr<HttpApi> api(new HttpApi());
+  api->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& srv = *api->server_;
+  auto auth = std::make_shared<Authenticator>(options);
+  srv.set_payload_max_length(64 << 10);
+
+  // Runs `handler` when the request may see `seller` ("" = cross-seller: admin only).
+  auto guarded = [auth](const httplib::Request& req, httplib::Response& res, const std::string& seller,
+                        const std::function<void()>& handler) {
+    if (auth->enabled()) {
+      auto access = auth->check(req);
+      if (!access) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        return send_error(res, 401, "unauthorized", "a valid bearer token is required");
+      }
+      if (!access->admin && (seller.empty() || seller != access->seller)) {
+        return send_error(res, 403, "forbidden", "this token may not read this data");
+      }
+    }
+    handler();
+  };
+
+  srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health))",
+          [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+            std::string seller = req.matches[1], what = req.matches[2];
+            guarded(req, res, seller, [&] {
+              QueryParams p;
+              if (!params_of(req, res, p)) return;
+              if (what == "response-times") return send(res, queries.response_times(seller, p));
+              if (what == "returns") return send(res, queries.returns(seller, p));
+              if (what == "messages") return send(res, queries.messages(seller, p));
+              send(res, queries.account_health(seller, p));
+            });
+          });
+  srv.Get(R"(/v1/orders/([^/]+)/history)", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+    std::string order = req.matches[1];
+    guarded(req, res, req.get_param_value("seller_id"), [&] {
+      QueryParams p;
+      if (params_of(req, res, p)) send(res, queries.order_history(order, p));
+    });
+  });
+  srv.Get("/v1/rejected", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+    guarded(req, res, req.get_param_value("seller_id"), [&] {
+      QueryParams p;
+      if (params_of(req, res, p)) send(res, queries.rejected(p));
+    });
+  });
+  srv.Get("/healthz", [ready](const httplib::Request&, httplib::Response& res) {
+    bool ok = ready();
+    res.status = ok ? 200 : 503;
+    if (!ok) res.set_header("Retry-After", "1");
+    res.set_content(ok ? R"({"status":"ok"})" : R"({"status":"starting"})", "application/json");
+  });
+  srv.Get("/metrics", [&metrics, guarded](const httplib::Request& req, httplib::Response& res) {
+    guarded(req, res, "", [&] { res.set_content(metrics.render_prometheus(), "text/plain; version=0.0.4"); });
+  });
+  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) {
+      res.set_content(error_json(res.status == 404 ? "not_found" : "error",
+                                 res.status == 404 ? "no such endpoint" : "request failed"),
+                      "application/json");
+    }
+  });
+
+  if (port == 0) {
+    port = srv.bind_to_any_port(host);
+    if (port < 0) return Status::Error("http: cannot bind " + host);
+  } else if (!srv.bind_to_port(host, port)) {
+    return Status::Error("http: cannot listen on " + options.listen);
+  }
+  api->port_ = port;
+  api->thread_ = std::thread([&srv] { srv.listen_after_bind(); });
+  // stop() is a no-op until the server runs: wait for it, so that a stop
+  // right after start cannot leave the listening thread behind.
+  for (int i = 0; i < 5000 && !srv.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  spdlog::info("http: serving on {}:{}{}", host, port, auth->enabled() ? " (bearer tokens required)" : "");
+  out = std::move(api);
+  return Status::Ok();
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+void HttpApi::stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace carelog

@@ -1,0 +1,50 @@
+// The HTTP query API (cpp-httplib): the endpoints of spec/projections.md,
+// /healthz and /metrics. Runs on its own threads; every request reads a
+// snapshot through QueryService.
+//
+// Auth (optional): with tokens configured, every /v1 request needs
+// "Authorization: Bearer <token>": none -> 401; an admin token sees every
+// seller; a seller token sees only its own seller (403 otherwise); /metrics
+// needs an admin token; /healthz is open. Tokens are kept as BLAKE2b hashes
+// and compared in constant time.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "connectors/query_service.h"
+#include "engine/status.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace carelog {
+
+struct HttpOptions {
+  std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
+  std::vector<std::string> admin_tokens;
+  std::map<std::string, std::string> seller_tokens;  // seller_id -> token
+};
+
+class HttpApi {
+ public:
+  // Binds and starts serving. `ready` answers /healthz (503 until true).
+  static Status start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out);
+  ~HttpApi();
+  void stop();
+  int port() const { return port_; }
+
+ private:
+  HttpApi() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace carelog

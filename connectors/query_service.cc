@@ -1,0 +1,272 @@
+#include "connectors/query_service.h"
+
+#include <charconv>
+#include <chrono>
+#include <set>
+
+#include "events/json_encoder.h"
+#include "events/text_rules.h"
+#include "projections/account_health.h"
+#include "projections/order_history.h"
+#include "projections/response_times.h"
+#include "projections/returns_queue.h"
+#include "projections/seller_meta.h"
+
+namespace carelog {
+
+std::string error_json(const std::string& code, const std::string& message) {
+  std::string out = "{\"error\":{\"code\":";
+  append_json_string(out, code);
+  out += ",\"message\":";
+  append_json_string(out, message);
+  out += "}}";
+  return out;
+}
+
+namespace {
+
+QueryResponse bad_parameter(const std::string& name, const std::string& why) {
+  return {400, error_json("bad_parameter", "parameter '" + name + "': " + why)};
+}
+
+QueryResponse not_found(const std::string& what) { return {404, error_json("not_found", what)}; }
+
+// Checks that `params` holds only `allowed` names; fills `bad` otherwise.
+bool only_allowed(const QueryParams& params, std::initializer_list<const char*> allowed,
+                  QueryResponse& bad) {
+  std::set<std::string> ok(allowed.begin(), allowed.end());
+  for (const auto& [k, v] : params) {
+    if (!ok.count(k)) {
+      bad = {400, error_json("bad_parameter", "unknown parameter '" + k + "'")};
+      return false;
+    }
+  }
+  return true;
+}
+
+bool time_param(const QueryParams& params, const char* name, std::optional<int64_t>& out,
+                QueryResponse& bad) {
+  auto it = params.find(name);
+  if (it == params.end()) return true;
+  auto t = text::parse_rfc3339(it->second);
+  if (!t) {
+    bad = bad_parameter(name, "expected an RFC 3339 time with offset, e.g. 2013-01-10T12:00:00Z, got '" +
+                                  it->second + "'");
+    return false;
+  }
+  out = t->micros;
+  return true;
+}
+
+bool limit_param(const QueryParams& params, int64_t& out, QueryResponse& bad) {
+  auto it = params.find("limit");
+  if (it == params.end()) return true;
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || p != it->second.data() + it->second.size() || v < 1 || v > 1000) {
+    bad = bad_parameter("limit", "expected an integer in 1..1000, got '" + it->second + "'");
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+std::string param(const QueryParams& params, const char* name, std::string fallback = "") {
+  auto it = params.find(name);
+  return it == params.end() ? fallback : it->second;
+}
+
+// The seller's rows and default as_of, or a 404.
+struct SellerView {
+  std::unique_ptr<SellerRows> rows;
+  uint32_t partition = 0;
+  int64_t newest = 0;
+};
+
+bool open_seller(const EventLog& log, const std::string& seller_id, SellerView& view, QueryResponse& bad) {
+  auto partition = log.seller_partition(seller_id);
+  if (!partition) {
+    bad = not_found("unknown seller '" + seller_id + "'");
+    return false;
+  }
+  view.partition = *partition;
+  view.rows = log.seller_rows(*partition, seller_id);
+  auto meta = read_seller_meta(*view.rows);
+  if (!meta) {
+    bad = not_found("unknown seller '" + seller_id + "'");
+    return false;
+  }
+  view.newest = meta->newest_micros;
+  return true;
+}
+
+// Times a query into carelog_query_seconds{endpoint}.
+class QueryTimer {
+ public:
+  QueryTimer(EngineMetrics* m, const char* endpoint)
+      : m_(m), endpoint_(endpoint), start_(std::chrono::steady_clock::now()) {}
+  ~QueryTimer() {
+    if (m_) {
+      m_->query_seconds(endpoint_).observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    }
+  }
+
+ private:
+  EngineMetrics* m_;
+  const char* endpoint_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+template <class Q>
+QueryResponse render(const std::variant<std::string, QueryError>& r) {
+  if (const auto* e = std::get_if<QueryError>(&r)) return bad_parameter(e->parameter, e->message);
+  return {200, std::get<std::string>(r)};
+}
+
+}  // namespace
+
+QueryResponse QueryService::response_times(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "response_times");
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
+      !open_seller(log_, seller_id, v, bad)) {
+    return bad;
+  }
+  return {200, response_times_json(seller_id, compute_response_times(*v.rows, as_of.value_or(v.newest)))};
+}
+
+QueryResponse QueryService::response_times_table(const std::string& seller_id,
+                                                 const QueryParams& params) const {
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
+      !open_seller(log_, seller_id, v, bad)) {
+    return bad;
+  }
+  return {200, carelog::response_times_table(seller_id, compute_response_times(*v.rows, as_of.value_or(v.newest)))};
+}
+
+QueryResponse QueryService::returns(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "returns");
+  QueryResponse bad;
+  ReturnsQuery q;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"status", "closed_by", "from", "to", "q", "limit", "cursor", "as_of"}, bad) ||
+      !time_param(params, "as_of", as_of, bad) || !time_param(params, "from", q.from, bad) ||
+      !time_param(params, "to", q.to, bad) || !limit_param(params, q.limit, bad)) {
+    return bad;
+  }
+  q.status = param(params, "status", "all");
+  static const std::set<std::string> statuses = {"all", "authorization_required", "authorized",
+                                                 "completed", "closed"};
+  if (!statuses.count(q.status)) {
+    return bad_parameter("status", "expected all, authorization_required, authorized, completed or closed");
+  }
+  if (params.count("closed_by")) {
+    ClosedBy by;
+    if (!parse_enum(param(params, "closed_by"), by)) {
+      return bad_parameter("closed_by", "expected buyer, seller or marketplace");
+    }
+    q.closed_by = by;
+  }
+  q.q = param(params, "q");
+  q.cursor = param(params, "cursor");
+  if (!open_seller(log_, seller_id, v, bad)) return bad;
+  q.as_of = as_of.value_or(v.newest);
+  return render<ReturnsQuery>(returns_json(*v.rows, seller_id, q));
+}
+
+QueryResponse QueryService::messages(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "messages");
+  QueryResponse bad;
+  MessagesQuery q;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"q", "direction", "from", "to", "limit", "cursor", "as_of"}, bad) ||
+      !time_param(params, "as_of", as_of, bad) || !time_param(params, "from", q.from, bad) ||
+      !time_param(params, "to", q.to, bad) || !limit_param(params, q.limit, bad)) {
+    return bad;
+  }
+  q.direction = param(params, "direction", "all");
+  if (q.direction != "all" && q.direction != "received" && q.direction != "sent") {
+    return bad_parameter("direction", "expected received, sent or all");
+  }
+  q.q = param(params, "q");
+  q.cursor = param(params, "cursor");
+  if (!open_seller(log_, seller_id, v, bad)) return bad;
+  q.as_of = as_of.value_or(v.newest);
+  return render<MessagesQuery>(messages_json(*v.rows, seller_id, q));
+}
+
+QueryResponse QueryService::account_health(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "account_health");
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
+      !open_seller(log_, seller_id, v, bad)) {
+    return bad;
+  }
+  return {200, account_health_json(*v.rows, seller_id, as_of.value_or(v.newest))};
+}
+
+QueryResponse QueryService::order_history(const std::string& order_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "order_history");
+  QueryResponse bad;
+  SellerView v;
+  if (!only_allowed(params, {"seller_id"}, bad)) return bad;
+  std::string seller_id = param(params, "seller_id");
+  if (seller_id.empty()) return bad_parameter("seller_id", "required");
+  if (!open_seller(log_, seller_id, v, bad)) return bad;
+  uint32_t partition = v.partition;
+  auto body = order_history_json(*v.rows, seller_id, order_id, [&](uint64_t seq) -> std::optional<std::string> {
+    auto r = log_.read_record(partition, seq);
+    if (!r) return std::nullopt;
+    return std::move(r->original);
+  });
+  if (!body) return not_found("seller '" + seller_id + "' has no order '" + order_id + "'");
+  return {200, *body};
+}
+
+QueryResponse QueryService::rejected(const QueryParams& params) const {
+  QueryTimer t(metrics_, "rejected");
+  QueryResponse bad;
+  int64_t limit = 100;
+  if (!only_allowed(params, {"seller_id", "limit"}, bad) || !limit_param(params, limit, bad)) return bad;
+  std::string seller_id = param(params, "seller_id");
+  std::string out = "{\"rejected\":[";
+  int64_t n = 0;
+  Status st = log_.list_rejected([&](const RejectedRecord& r) {
+    if (!seller_id.empty() && r.seller_id != seller_id) return true;
+    if (n++) out += ',';
+    out += "{\"topic\":";
+    append_json_string(out, r.topic);
+    out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
+    out += ",\"seller_id\":";
+    append_json_string(out, r.seller_id);
+    out += ",\"event_id\":";
+    append_json_string(out, r.event_id);
+    out += ",\"code\":";
+    append_json_string(out, r.reason.code);
+    out += ",\"field\":";
+    append_json_string(out, r.reason.field);
+    out += ",\"message\":";
+    append_json_string(out, r.reason.message);
+    out += ",\"rejected_at\":";
+    append_json_string(out, format_rfc3339(Timestamp{r.rejected_at_micros, 0}));
+    out += ",\"value\":";
+    append_json_string(out, r.value);
+    out += '}';
+    return n < limit;
+  });
+  if (!st.ok()) return {500, error_json("internal", st.message())};
+  out += "]}";
+  return {200, out};
+}
+
+}  // namespace carelog

@@ -1,0 +1,352 @@
+// The messages fold (rows described in response_times.h) and the inbox query
+// of spec/projections.md §3.
+//
+// Everything that depends on the order of events is resolved at query time
+// from instants: a reply row exists per seller reply, and whether it answers a
+// message (and when) is decided by scanning the thread from the message's
+// occurred_at. So the rows, and every answer, are the same whatever order the
+// same set of events was logged in (the fold's only order-sensitive inputs,
+// no_response_needed marks, always follow their message: the domain rules
+// reject a mark for an unknown message).
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+#include "events/json_encoder.h"
+#include "projections/response_times.h"
+#include "projections/row_codec.h"
+#include "projections/seller_meta.h"
+
+namespace carelog {
+
+namespace {
+
+constexpr uint8_t kFormat = 1;
+constexpr char kReceivedByte = 'r';
+constexpr char kSentByte = 's';
+
+std::string message_key(int64_t at, bool received, std::string_view message_id) {
+  std::string k(1, row_tag::kMessage);
+  append_time(k, at);
+  k.push_back(received ? kReceivedByte : kSentByte);
+  k.append(message_id);
+  return k;
+}
+
+std::string by_id_key(bool received, std::string_view message_id) {
+  std::string k(1, row_tag::kMessageById);
+  k.push_back(received ? kReceivedByte : kSentByte);
+  k.append(message_id);
+  return k;
+}
+
+// 't' + length + thread id: the thread's head row, and the prefix of its replies.
+std::string thread_key(std::string_view thread_id) {
+  std::string k(1, row_tag::kThreadReply);
+  append_u64(k, thread_id.size());
+  k.append(thread_id);
+  return k;
+}
+
+std::string encode_message_row(const MessageRow& m) {
+  std::string out;
+  RowWriter w(out);
+  w.u8(kFormat);
+  w.boolean(m.received);
+  w.str(m.message_id);
+  w.str(m.thread_id);
+  w.i64(m.at);
+  w.opt_str(m.buyer_alias);
+  w.opt_str(m.order_id);
+  w.opt_str(m.asin);
+  w.opt_str(m.subject);
+  w.opt_str(m.in_reply_to);
+  w.boolean(m.auto_reply);
+  w.u8(static_cast<uint8_t>(m.sender));
+  w.opt_i64(m.no_response_needed_at);
+  return out;
+}
+
+void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) {
+  MessageRow m;
+  m.received = true;
+  m.message_id = d.message_id;
+  m.thread_id = d.thread_id;
+  m.at = at;
+  m.buyer_alias = d.buyer_alias;
+  m.order_id = d.order_id;
+  m.asin = d.asin;
+  m.subject = d.subject;
+  m.auto_reply = d.auto_reply;
+  const std::string key = message_key(at, true, d.message_id);
+  rows.put(key, encode_message_row(m));
+  rows.put(by_id_key(true, d.message_id), key);
+  // The thread's head: its earliest received message (key order = time order).
+  const std::string head = thread_key(d.thread_id);
+  auto current = rows.get(head);
+  if (!current || key < *current) rows.put(head, key);
+}
+
+void fold_sent(const MessageSent& d, int64_t at, SellerRowWriter& rows) {
+  MessageRow m;
+  m.received = false;
+  m.message_id = d.message_id;
+  m.thread_id = d.thread_id;
+  m.at = at;
+  m.order_id = d.order_id;
+  m.subject = d.subject;
+  m.in_reply_to = d.in_reply_to;
+  m.sender = d.sender;
+  const std::string key = message_key(at, false, d.message_id);
+  rows.put(key, encode_message_row(m));
+  rows.put(by_id_key(false, d.message_id), key);
+  if (d.sender == Sender::kSeller) {
+    std::string reply = thread_key(d.thread_id);
+    append_time(reply, at);
+    reply.append(d.message_id);
+    rows.put(reply, "");
+  }
+}
+
+void fold_no_response_needed(const MessageNoResponseNeeded& d, int64_t at, SellerRowWriter& rows) {
+  auto key = rows.get(by_id_key(true, d.message_id));
+  if (!key) return;  // unknown message: the domain rules reject it before us
+  auto raw = rows.get(*key);
+  MessageRow m;
+  if (!raw || !decode_message_row(*raw, m)) return;
+  // Several marks: the earliest one excludes the message from then on.
+  if (m.no_response_needed_at && *m.no_response_needed_at <= at) return;
+  m.no_response_needed_at = at;
+  rows.put(*key, encode_message_row(m));
+}
+
+}  // namespace
+
+std::string_view to_string(MessageOutcome o) {
+  switch (o) {
+    case MessageOutcome::kOnTime:
+      return "on_time";
+    case MessageOutcome::kLate:
+      return "late";
+    case MessageOutcome::kNoResponse:
+      return "no_response";
+    case MessageOutcome::kPending:
+      return "pending";
+    case MessageOutcome::kExcluded:
+      return "excluded";
+  }
+  return "excluded";
+}
+
+bool decode_message_row(std::string_view bytes, MessageRow& m) {
+  RowReader r(bytes);
+  if (r.u8() != kFormat) return false;
+  m.received = r.boolean();
+  m.message_id = r.str();
+  m.thread_id = r.str();
+  m.at = r.i64();
+  m.buyer_alias = r.opt_str();
+  m.order_id = r.opt_str();
+  m.asin = r.opt_str();
+  m.subject = r.opt_str();
+  m.in_reply_to = r.opt_str();
+  m.auto_reply = r.boolean();
+  const uint8_t sender = r.u8();
+  if (sender > static_cast<uint8_t>(Sender::kSellerAuto)) return false;
+  m.sender = static_cast<Sender>(sender);
+  m.no_response_needed_at = r.opt_i64();
+  return r.ok() && r.at_end();
+}
+
+std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_view thread_id,
+                                          int64_t from) {
+  const std::string prefix = thread_key(thread_id);
+  std::string begin = prefix;
+  append_time(begin, from);
+  std::optional<int64_t> found;
+  rows.scan(begin, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+    if (key.size() < prefix.size() + 8) return true;  // not a reply row
+    found = read_time(key.data() + prefix.size());
+    return false;
+  });
+  return found;
+}
+
+MessageOutcome classify_received(const SellerRows& rows, const MessageRow& m, int64_t as_of,
+                                 int64_t* response_micros) {
+  if (m.auto_reply) return MessageOutcome::kExcluded;
+  if (m.no_response_needed_at && *m.no_response_needed_at <= as_of) {
+    return MessageOutcome::kExcluded;
+  }
+  auto reply = first_seller_reply(rows, m.thread_id, m.at);
+  if (reply && *reply <= as_of) {
+    const int64_t response = *reply - m.at;
+    if (response_micros) *response_micros = response;
+    return response <= kMicrosPerDay ? MessageOutcome::kOnTime : MessageOutcome::kLate;
+  }
+  return as_of - m.at > kMicrosPerDay ? MessageOutcome::kNoResponse : MessageOutcome::kPending;
+}
+
+void MessagesProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
+  const int64_t at = e.event.occurred_at.micros;
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, MessageReceived>) {
+          fold_received(d, at, rows);
+        } else if constexpr (std::is_same_v<T, MessageSent>) {
+          fold_sent(d, at, rows);
+        } else if constexpr (std::is_same_v<T, MessageNoResponseNeeded>) {
+          fold_no_response_needed(d, at, rows);
+        }
+      },
+      e.event.data);
+}
+
+// ---- the inbox ----
+namespace {
+
+std::optional<MessageRow> read_row_by_key(const SellerRows& rows, std::string_view key) {
+  auto raw = rows.get(key);
+  MessageRow m;
+  if (!raw || !decode_message_row(*raw, m)) return std::nullopt;
+  return m;
+}
+
+// A sent row carries no buyer alias or asin of its own: take them (and the
+// order and subject when it has none) from the message it replies to, else
+// from the thread's earliest received message. Resolved at query time, so a
+// reply logged before the buyer's message still gets them.
+void label_sent(const SellerRows& rows, MessageRow& m) {
+  std::optional<MessageRow> source;
+  if (m.in_reply_to) {
+    if (auto key = rows.get(by_id_key(true, *m.in_reply_to))) source = read_row_by_key(rows, *key);
+  }
+  if (!source) {
+    if (auto key = rows.get(thread_key(m.thread_id))) source = read_row_by_key(rows, *key);
+  }
+  if (!source) return;
+  m.buyer_alias = source->buyer_alias;
+  m.asin = source->asin;
+  if (!m.order_id) m.order_id = source->order_id;
+  if (!m.subject) m.subject = source->subject;
+}
+
+bool contains_folded(const std::optional<std::string>& hay, std::string_view needle) {
+  if (!hay) return false;
+  auto eq = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  };
+  return std::search(hay->begin(), hay->end(), needle.begin(), needle.end(), eq) != hay->end();
+}
+
+bool matches(const MessageRow& m, const MessagesQuery& q) {
+  if (q.direction == "received" && !m.received) return false;
+  if (q.direction == "sent" && m.received) return false;
+  if (q.q.empty()) return true;
+  return contains_folded(m.order_id, q.q) || contains_folded(m.asin, q.q) ||
+         contains_folded(m.buyer_alias, q.q);
+}
+
+void append_opt(std::string& out, const std::optional<std::string>& v) {
+  if (v) {
+    append_json_string(out, *v);
+  } else {
+    out += "null";
+  }
+}
+
+void append_message(std::string& out, const SellerRows& rows, const MessageRow& m, int64_t as_of) {
+  out += "{\"message_id\":";
+  append_json_string(out, m.message_id);
+  out += ",\"thread_id\":";
+  append_json_string(out, m.thread_id);
+  out += m.received ? ",\"direction\":\"received\"" : ",\"direction\":\"sent\"";
+  out += ",\"occurred_at\":";
+  append_json_string(out, format_rfc3339(Timestamp{m.at, 0}));
+  out += ",\"buyer_alias\":";
+  append_opt(out, m.buyer_alias);
+  out += ",\"order_id\":";
+  append_opt(out, m.order_id);
+  out += ",\"asin\":";
+  append_opt(out, m.asin);
+  out += ",\"subject\":";
+  append_opt(out, m.subject);
+  out += ",\"status\":";
+  if (m.received) {
+    append_json_string(out, to_string(classify_received(rows, m, as_of, nullptr)));
+  } else {
+    out += "null";
+  }
+  out += '}';
+}
+
+}  // namespace
+
+std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
+                                                    const std::string& seller_id,
+                                                    const MessagesQuery& q) {
+  if (q.direction != "received" && q.direction != "sent" && q.direction != "all") {
+    return QueryError{"direction", "direction must be received, sent or all"};
+  }
+  if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
+  std::string after;  // the page starts below this key (exclusive)
+  if (!q.cursor.empty()) {
+    if (!decode_cursor(q.cursor, after) || after.size() < 10 || after[0] != row_tag::kMessage) {
+      return QueryError{"cursor", "not a cursor of this listing"};
+    }
+  }
+  // as_of 0 means "not given": the seller's newest instant (nothing is later).
+  int64_t as_of = q.as_of;
+  if (as_of == 0) {
+    auto meta = read_seller_meta(rows);
+    as_of = meta ? meta->newest_micros : std::numeric_limits<int64_t>::max();
+  }
+  int64_t hi = as_of;  // inclusive upper bound on occurred_at
+  if (q.to) hi = std::min(hi, *q.to);
+  const int64_t lo = q.from.value_or(std::numeric_limits<int64_t>::min());
+
+  std::string body;
+  int64_t total = 0, listed = 0;
+  std::string last_key;
+  bool more = false;
+  if (lo <= hi) {
+    std::string begin(1, row_tag::kMessage), end(1, row_tag::kMessage);
+    append_time(begin, lo);
+    if (hi == std::numeric_limits<int64_t>::max()) {
+      end = prefix_end(end);
+    } else {
+      append_time(end, hi + 1);
+    }
+    rows.scan(begin, end, true, [&](std::string_view key, std::string_view value) {
+      MessageRow m;
+      if (!decode_message_row(value, m)) return true;  // corrupt row: skip
+      if (!m.received) label_sent(rows, m);
+      if (!matches(m, q)) return true;
+      ++total;
+      if (!after.empty() && key >= after) return true;  // on an earlier page
+      if (listed == q.limit) {
+        more = true;
+        return true;
+      }
+      if (listed) body += ',';
+      append_message(body, rows, m, as_of);
+      ++listed;
+      last_key.assign(key);
+      return true;
+    });
+  }
+  std::string out = "{\"seller_id\":";
+  append_json_string(out, seller_id);
+  out += ",\"total\":" + std::to_string(total) + ",\"next_cursor\":";
+  if (more) {
+    append_json_string(out, encode_cursor(last_key));
+  } else {
+    out += "null";
+  }
+  out += ",\"messages\":[" + body + "]}";
+  return out;
+}
+
+}  // namespace carelog

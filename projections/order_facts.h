@@ -1,0 +1,67 @@
+// What every projection may need to know about an order, folded from the
+// order.*, refund.issued, feedback.received and claim.* events into one row
+// per order (row_tag::kOrder + order_id) plus a placed-time index row
+// (row_tag::kOrderByTime + time + order_id, empty value).
+//
+// Instants are event-time microseconds (UTC); absent ones are nullopt.
+// Other projections read these rows (read_order_facts); only this fold writes
+// them, and the projector applies it before every other projection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "projections/projection.h"
+
+namespace carelog {
+
+struct OrderItemFacts {
+  std::string sku, asin, title, category;
+  int32_t quantity = 1;
+  int64_t unit_cents = 0;
+};
+
+struct ClaimFacts {
+  std::string claim_id;
+  ClaimKind kind = ClaimKind::kAToZ;
+  int64_t filed_at = 0;
+  std::optional<ClaimOutcome> outcome;
+  std::optional<int64_t> decided_at;
+};
+
+struct FeedbackFacts {
+  std::string feedback_id;
+  int32_t rating = 5;
+  int64_t at = 0;
+};
+
+struct OrderFacts {
+  std::string order_id, buyer_id, marketplace, currency;
+  int64_t placed_at = 0;
+  int64_t latest_ship_date = 0, latest_delivery_date = 0;
+  std::vector<OrderItemFacts> items;
+  std::optional<int64_t> shipped_at, delivered_at, cancelled_at;
+  std::optional<CancelledBy> cancelled_by;
+  int64_t paid_cents = 0;      // sum of unit price * quantity
+  int64_t refunded_cents = 0;  // all refunds so far
+  std::vector<FeedbackFacts> feedback;
+  std::vector<ClaimFacts> claims;
+};
+
+class OrderFactsProjection : public Projection {
+ public:
+  std::string_view name() const override { return "order_facts"; }
+  void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
+};
+
+std::string order_key(std::string_view order_id);
+std::optional<OrderFacts> read_order_facts(const SellerRows& rows, std::string_view order_id);
+std::optional<OrderFacts> read_order_facts(const SellerRowWriter& rows, std::string_view order_id);
+std::string encode_order_facts(const OrderFacts& o);
+bool decode_order_facts(std::string_view bytes, OrderFacts& o);
+// Visits orders placed in [from, to) (micros), in placed order.
+void scan_orders_placed(const SellerRows& rows, int64_t from, int64_t to,
+                        const std::function<bool(const OrderFacts&)>& fn);
+
+}  // namespace carelog

@@ -1,0 +1,33 @@
+// Per-order audit trail (spec/projections.md §5): every event of an order,
+// its returns, refunds, claims, feedback and messages, in log order, each
+// with its log sequence number and hash.
+//
+// The fold indexes each event under its order (row_tag::kHistory + order_id +
+// seq -> hash), resolving return, claim, message and thread ids to their
+// order through its own id rows (also under kHistory).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "projections/projection.h"
+
+namespace carelog {
+
+class OrderHistoryProjection : public Projection {
+ public:
+  std::string_view name() const override { return "order_history"; }
+  void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
+};
+
+// The original envelope bytes of the record at `seq` of the seller's partition.
+using EnvelopeAt = std::function<std::optional<std::string>(uint64_t seq)>;
+
+// The JSON body of GET /v1/orders/{order_id}/history?seller_id=S, or nullopt
+// when the seller has no such order (404):
+// {"seller_id":..,"order_id":..,"events":[{"seq":N,"hash":"hex","event":{...original...}}]}
+std::optional<std::string> order_history_json(const SellerRows& rows, const std::string& seller_id,
+                                              const std::string& order_id, const EnvelopeAt& envelope_at);
+
+}  // namespace carelog

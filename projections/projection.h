@@ -1,0 +1,48 @@
+// A projection is a pure fold of the log: apply() turns one appended event
+// into row changes of its seller (rows.h); queries read those rows. Nothing
+// in projections/ reads a clock or does I/O beyond its rows: the same events
+// in the same order give the same rows, live, rebuilt or restored.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "events/event.h"
+#include "projections/rows.h"
+
+namespace carelog {
+
+// An event as appended to the log, with its position there.
+struct AppliedEvent {
+  const Event& event;
+  uint32_t partition;
+  uint64_t seq;
+  const std::array<uint8_t, 32>& hash;
+};
+
+class Projection {
+ public:
+  virtual ~Projection() = default;
+  virtual std::string_view name() const = 0;
+  // Folds `e` into its seller's rows. Must be deterministic.
+  virtual void apply(const AppliedEvent& e, SellerRowWriter& rows) = 0;
+};
+
+// Shared query plumbing.
+inline constexpr int64_t kMicrosPerSecond = 1'000'000;
+inline constexpr int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
+inline constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+
+// A bad query parameter: the HTTP layer answers 400 naming `parameter`.
+struct QueryError {
+  std::string parameter;
+  std::string message;
+};
+
+// Pagination: rows are listed newest first; a cursor is the opaque key of the
+// last row returned (hex-encoded), and the next page starts after it.
+std::string encode_cursor(std::string_view key);
+bool decode_cursor(std::string_view cursor, std::string& key);
+
+}  // namespace carelog

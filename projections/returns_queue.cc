@@ -1,0 +1,737 @@
+#include "projections/returns_queue.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "events/json_encoder.h"
+#include "projections/row_codec.h"
+
+// Rows (all of this seller):
+//   kReturn + return_id                     -> ReturnRow (below)
+//   kReturn + '\x01' + order_id + '\0' + id -> "" (the order's requests; ids are
+//                                              printable ASCII, so never '\x01')
+//   kReturnByTime + time(requested_at) + id -> "" (newest first = reverse scan)
+//   kSettings + marketplace                 -> ReturnSettings
+//
+// The fold records instants only; everything below is decided at query time
+// for `as_of`:
+// - Terminal transitions follow the engine's state machine in log order: the
+//   first of closed / cancelled / completed wins, later ones are ignored.
+//   `completed_at` is the instant of the refund that made the return complete
+//   (refund_kind full, or this return's refunds reaching the value of the
+//   requested items: order unit price x requested quantity, by sku, when > 0).
+// - status at as_of: completed if completed_at <= as_of, else closed if closed
+//   or cancelled (closed_by buyer, cancelled_at_buyer_request) <= as_of, else
+//   authorized if authorized_at <= as_of, else authorization_required.
+// - decided_at: the earliest of authorized, closed, cancelled and first refund,
+//   when <= as_of. A buyer's cancellation counts as the end of the request.
+// - overdue (and "late" in return_response_stats): as_of > response_due_at
+//   (requested + 48 h) and no decision at or before response_due_at. A request
+//   decided late stays overdue: it records the missed deadline.
+// - duplicate_of: the earliest-requested other request of the same order
+//   sharing a sku, requested strictly before this one and not terminal (closed,
+//   cancelled or completed) at this one's requested_at.
+// - rma, authorized_by and return_address show only once authorized by as_of.
+
+namespace carelog {
+namespace {
+
+constexpr uint8_t kReturnFormat = 1;
+constexpr uint8_t kSettingsFormat = 1;
+constexpr int64_t kResponseDue = 48 * kMicrosPerHour;
+constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
+
+struct ReturnRowItem {
+  std::string sku, asin, title;
+  int32_t quantity = 1;
+};
+
+struct ReturnRowRefund {
+  std::string refund_id;
+  int64_t at = 0;
+  int64_t cents = 0;
+  RefundKind kind = RefundKind::kPartial;
+};
+
+struct ReturnRow {
+  std::string return_id, order_id, buyer_id, marketplace, currency;
+  int64_t requested_at = 0;
+  ReturnReason reason = ReturnReason::kDefective;
+  std::optional<std::string> comment;
+  bool gift = false;
+  std::vector<ReturnRowItem> items;
+  int64_t value_cents = 0;
+  bool in_policy = false;
+  std::optional<int64_t> authorized_at;
+  AuthorizedBy authorized_by = AuthorizedBy::kSeller;
+  std::string rma;
+  Address address;
+  LabelKind label = LabelKind::kUnpaid;
+  std::optional<int64_t> closed_at;
+  ClosedBy closed_by = ClosedBy::kSeller;
+  CloseReason close_reason = CloseReason::kTechnicalIssueResolved;
+  std::optional<int64_t> cancelled_at, item_received_at, completed_at;
+  std::vector<ReturnRowRefund> refunds;
+
+  bool terminal() const { return closed_at || cancelled_at || completed_at; }
+  // The instant it stopped being open (closed, cancelled or completed), if any.
+  std::optional<int64_t> terminal_at() const {
+    if (closed_at) return closed_at;
+    if (cancelled_at) return cancelled_at;
+    return completed_at;
+  }
+  std::optional<int64_t> first_decision() const {
+    std::optional<int64_t> d;
+    auto take = [&](const std::optional<int64_t>& t) {
+      if (t && (!d || *t < *d)) d = t;
+    };
+    take(authorized_at);
+    take(closed_at);
+    take(cancelled_at);
+    for (const auto& r : refunds) take(r.at);
+    return d;
+  }
+  bool late_at(int64_t as_of) const {
+    const int64_t due = requested_at + kResponseDue;
+    if (as_of <= due) return false;
+    auto d = first_decision();
+    return !d || *d > due;
+  }
+};
+
+// ---- keys ----
+std::string return_key(std::string_view return_id) {
+  std::string k(1, row_tag::kReturn);
+  k.append(return_id);
+  return k;
+}
+std::string order_returns_prefix(std::string_view order_id) {
+  std::string k(1, row_tag::kReturn);
+  k.push_back('\x01');
+  k.append(order_id);
+  k.push_back('\0');
+  return k;
+}
+std::string time_prefix(int64_t at) {
+  std::string k(1, row_tag::kReturnByTime);
+  append_time(k, at);
+  return k;
+}
+std::string settings_key(std::string_view marketplace) {
+  std::string k(1, row_tag::kSettings);
+  k.append(marketplace);
+  return k;
+}
+
+// ---- codecs ----
+void write_address(RowWriter& w, const Address& a) {
+  w.str(a.name);
+  w.str(a.line1);
+  w.opt_str(a.line2);
+  w.str(a.city);
+  w.opt_str(a.region);
+  w.str(a.postal_code);
+  w.str(a.country);
+  w.opt_str(a.phone);
+}
+void read_address(RowReader& r, Address& a) {
+  a.name = r.str();
+  a.line1 = r.str();
+  a.line2 = r.opt_str();
+  a.city = r.str();
+  a.region = r.opt_str();
+  a.postal_code = r.str();
+  a.country = r.str();
+  a.phone = r.opt_str();
+}
+
+std::string encode_return(const ReturnRow& x) {
+  std::string out;
+  RowWriter w(out);
+  w.u8(kReturnFormat);
+  w.str(x.return_id);
+  w.str(x.order_id);
+  w.str(x.buyer_id);
+  w.str(x.marketplace);
+  w.str(x.currency);
+  w.i64(x.requested_at);
+  w.u8(static_cast<uint8_t>(x.reason));
+  w.opt_str(x.comment);
+  w.boolean(x.gift);
+  w.i32(static_cast<int32_t>(x.items.size()));
+  for (const auto& i : x.items) {
+    w.str(i.sku);
+    w.str(i.asin);
+    w.str(i.title);
+    w.i32(i.quantity);
+  }
+  w.i64(x.value_cents);
+  w.boolean(x.in_policy);
+  w.opt_i64(x.authorized_at);
+  w.u8(static_cast<uint8_t>(x.authorized_by));
+  w.str(x.rma);
+  write_address(w, x.address);
+  w.u8(static_cast<uint8_t>(x.label));
+  w.opt_i64(x.closed_at);
+  w.u8(static_cast<uint8_t>(x.closed_by));
+  w.u8(static_cast<uint8_t>(x.close_reason));
+  w.opt_i64(x.cancelled_at);
+  w.opt_i64(x.item_received_at);
+  w.opt_i64(x.completed_at);
+  w.i32(static_cast<int32_t>(x.refunds.size()));
+  for (const auto& r : x.refunds) {
+    w.str(r.refund_id);
+    w.i64(r.at);
+    w.i64(r.cents);
+    w.u8(static_cast<uint8_t>(r.kind));
+  }
+  return out;
+}
+
+bool decode_return(std::string_view bytes, ReturnRow& x) {
+  RowReader r(bytes);
+  if (r.u8() != kReturnFormat) return false;
+  x.return_id = r.str();
+  x.order_id = r.str();
+  x.buyer_id = r.str();
+  x.marketplace = r.str();
+  x.currency = r.str();
+  x.requested_at = r.i64();
+  x.reason = static_cast<ReturnReason>(r.u8());
+  x.comment = r.opt_str();
+  x.gift = r.boolean();
+  int32_t n = r.i32();
+  if (!r.ok() || n < 0 || n > 100000) return false;
+  x.items.resize(static_cast<size_t>(n));
+  for (auto& i : x.items) {
+    i.sku = r.str();
+    i.asin = r.str();
+    i.title = r.str();
+    i.quantity = r.i32();
+  }
+  x.value_cents = r.i64();
+  x.in_policy = r.boolean();
+  x.authorized_at = r.opt_i64();
+  x.authorized_by = static_cast<AuthorizedBy>(r.u8());
+  x.rma = r.str();
+  read_address(r, x.address);
+  x.label = static_cast<LabelKind>(r.u8());
+  x.closed_at = r.opt_i64();
+  x.closed_by = static_cast<ClosedBy>(r.u8());
+  x.close_reason = static_cast<CloseReason>(r.u8());
+  x.cancelled_at = r.opt_i64();
+  x.item_received_at = r.opt_i64();
+  x.completed_at = r.opt_i64();
+  n = r.i32();
+  if (!r.ok() || n < 0 || n > 100000) return false;
+  x.refunds.resize(static_cast<size_t>(n));
+  for (auto& f : x.refunds) {
+    f.refund_id = r.str();
+    f.at = r.i64();
+    f.cents = r.i64();
+    f.kind = static_cast<RefundKind>(r.u8());
+  }
+  return r.ok() && r.at_end();
+}
+
+template <class Rows>
+std::optional<ReturnRow> read_return(const Rows& rows, std::string_view return_id) {
+  auto raw = rows.get(return_key(return_id));
+  if (!raw) return std::nullopt;
+  ReturnRow x;
+  if (!decode_return(*raw, x)) return std::nullopt;
+  return x;
+}
+
+std::string encode_settings(const ReturnSettings& s) {
+  std::string out;
+  RowWriter w(out);
+  w.u8(kSettingsFormat);
+  w.u8(static_cast<uint8_t>(s.auto_authorize));
+  w.i32(s.return_window_days);
+  write_address(w, s.return_address);
+  w.boolean(s.email_action_links);
+  return out;
+}
+
+template <class Rows>
+std::optional<ReturnSettings> read_settings(const Rows& rows, std::string_view marketplace) {
+  auto raw = rows.get(settings_key(marketplace));
+  if (!raw) return std::nullopt;
+  RowReader r(*raw);
+  if (r.u8() != kSettingsFormat) return std::nullopt;
+  ReturnSettings s;
+  s.auto_authorize = static_cast<AutoAuthorize>(r.u8());
+  s.return_window_days = r.i32();
+  read_address(r, s.return_address);
+  s.email_action_links = r.boolean();
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  return s;
+}
+
+// ---- policy helpers ----
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::chrono::year_month_day utc_date(int64_t micros) {
+  using namespace std::chrono;
+  return year_month_day{floor<days>(sys_time<microseconds>{microseconds{micros}})};
+}
+
+// The first instant of the UTC day after y-m-d (days past the month's end roll over).
+int64_t start_of_next_day(int year, int month, int day) {
+  using namespace std::chrono;
+  const sys_days d =
+      sys_days{std::chrono::year{year} / std::chrono::month{unsigned(month)} / 1} + days{day};
+  return duration_cast<microseconds>(d.time_since_epoch()).count();
+}
+
+const HolidayExtension& holiday_for(const ReturnsPolicy& policy, const std::string& marketplace,
+                                    int year) {
+  if (auto m = policy.year_overrides.find(marketplace); m != policy.year_overrides.end()) {
+    if (auto y = m->second.find(year); y != m->second.end()) return y->second;
+  }
+  if (auto m = policy.marketplace_holiday.find(marketplace);
+      m != policy.marketplace_holiday.end()) {
+    return m->second;
+  }
+  return policy.holiday;
+}
+
+bool in_holiday_extension(const ReturnsPolicy& policy, const OrderFacts& order,
+                          int64_t requested_at) {
+  if (!order.shipped_at) return false;
+  const auto date = utc_date(*order.shipped_at);
+  const int ship_year = static_cast<int>(date.year());
+  const int md =
+      static_cast<int>(unsigned(date.month())) * 100 + static_cast<int>(unsigned(date.day()));
+  const HolidayExtension& h = holiday_for(policy, order.marketplace, ship_year);
+  const int from = h.ship_from_month * 100 + h.ship_from_day;
+  const int to = h.ship_to_month * 100 + h.ship_to_day;
+  const int until = h.until_month * 100 + h.until_day;
+  // A period that wraps the year end (from > to) started the year before
+  // when the order shipped in its January part.
+  int period_year = ship_year;
+  if (from <= to) {
+    if (md < from || md > to) return false;
+  } else {
+    if (md < from && md > to) return false;
+    if (md <= to) period_year = ship_year - 1;
+  }
+  const int until_year = until < from ? period_year + 1 : period_year;
+  return requested_at < start_of_next_day(until_year, h.until_month, h.until_day);
+}
+
+// ---- JSON ----
+void append_key(std::string& out, std::string_view key) {
+  out.push_back(',');
+  append_json_string(out, key);
+  out.push_back(':');
+}
+void append_time_json(std::string& out, int64_t micros) {
+  append_json_string(out, format_rfc3339(Timestamp{micros, 0}));
+}
+void append_opt_string(std::string& out, const std::optional<std::string_view>& s) {
+  if (s) {
+    append_json_string(out, *s);
+  } else {
+    out += "null";
+  }
+}
+
+void append_address(std::string& out, const Address& a) {
+  out += "{\"name\":";
+  append_json_string(out, a.name);
+  append_key(out, "line1");
+  append_json_string(out, a.line1);
+  if (a.line2) {
+    append_key(out, "line2");
+    append_json_string(out, *a.line2);
+  }
+  append_key(out, "city");
+  append_json_string(out, a.city);
+  if (a.region) {
+    append_key(out, "region");
+    append_json_string(out, *a.region);
+  }
+  append_key(out, "postal_code");
+  append_json_string(out, a.postal_code);
+  append_key(out, "country");
+  append_json_string(out, a.country);
+  if (a.phone) {
+    append_key(out, "phone");
+    append_json_string(out, *a.phone);
+  }
+  out.push_back('}');
+}
+
+// A return row as it stood at as_of.
+struct ReturnView {
+  std::string_view status;
+  bool authorized = false;
+  std::optional<ClosedBy> closed_by;
+  std::optional<CloseReason> close_reason;
+  int64_t refunded_cents = 0;
+};
+
+ReturnView view_at(const ReturnRow& x, int64_t as_of) {
+  ReturnView v;
+  v.authorized = x.authorized_at && *x.authorized_at <= as_of;
+  if (x.completed_at && *x.completed_at <= as_of) {
+    v.status = "completed";
+  } else if (x.closed_at && *x.closed_at <= as_of) {
+    v.status = "closed";
+    v.closed_by = x.closed_by;
+    v.close_reason = x.close_reason;
+  } else if (x.cancelled_at && *x.cancelled_at <= as_of) {
+    v.status = "closed";
+    v.closed_by = ClosedBy::kBuyer;
+    v.close_reason = CloseReason::kCancelledAtBuyerRequest;
+  } else {
+    v.status = v.authorized ? "authorized" : "authorization_required";
+  }
+  for (const auto& r : x.refunds) {
+    if (r.at <= as_of) v.refunded_cents += r.cents;
+  }
+  return v;
+}
+
+bool contains_ci(std::string_view hay, const std::string& needle_lower) {
+  return lower_ascii(hay).find(needle_lower) != std::string::npos;
+}
+
+bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_lower) {
+  if (q_lower.empty()) return true;
+  if (contains_ci(x.order_id, q_lower) || contains_ci(x.buyer_id, q_lower)) return true;
+  if (v.authorized && contains_ci(x.rma, q_lower)) return true;
+  for (const auto& i : x.items) {
+    if (contains_ci(i.sku, q_lower) || contains_ci(i.asin, q_lower)) return true;
+  }
+  return false;
+}
+
+std::optional<std::string> duplicate_of(const SellerRows& rows, const ReturnRow& x) {
+  std::optional<ReturnRow> best;
+  const std::string prefix = order_returns_prefix(x.order_id);
+  rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+    const std::string_view id = key.substr(prefix.size());
+    if (id == x.return_id) return true;
+    auto other = read_return(rows, id);
+    if (!other || other->requested_at >= x.requested_at) return true;
+    if (auto t = other->terminal_at(); t && *t <= x.requested_at) return true;
+    bool overlap = false;
+    for (const auto& a : other->items) {
+      for (const auto& b : x.items) overlap = overlap || a.sku == b.sku;
+    }
+    if (!overlap) return true;
+    if (!best || other->requested_at < best->requested_at ||
+        (other->requested_at == best->requested_at && other->return_id < best->return_id)) {
+      best = std::move(other);
+    }
+    return true;
+  });
+  if (!best) return std::nullopt;
+  return best->return_id;
+}
+
+void append_return(std::string& out, const SellerRows& rows, const ReturnRow& x,
+                   const ReturnView& v, int64_t as_of) {
+  out += "{\"return_id\":";
+  append_json_string(out, x.return_id);
+  append_key(out, "order_id");
+  append_json_string(out, x.order_id);
+  append_key(out, "status");
+  append_json_string(out, v.status);
+  append_key(out, "rma");
+  append_opt_string(out, v.authorized ? std::optional<std::string_view>(x.rma) : std::nullopt);
+  append_key(out, "reason");
+  append_json_string(out, to_string(x.reason));
+  append_key(out, "comment");
+  append_json_string(out, x.comment.value_or(""));
+  append_key(out, "requested_at");
+  append_time_json(out, x.requested_at);
+  append_key(out, "decided_at");
+  if (auto d = x.first_decision(); d && *d <= as_of) {
+    append_time_json(out, *d);
+  } else {
+    out += "null";
+  }
+  append_key(out, "authorized_by");
+  append_opt_string(out, v.authorized ? std::optional(to_string(x.authorized_by)) : std::nullopt);
+  append_key(out, "closed_by");
+  append_opt_string(out, v.closed_by ? std::optional(to_string(*v.closed_by)) : std::nullopt);
+  append_key(out, "close_reason");
+  append_opt_string(out, v.close_reason ? std::optional(to_string(*v.close_reason)) : std::nullopt);
+  append_key(out, "items");
+  out.push_back('[');
+  for (size_t i = 0; i < x.items.size(); ++i) {
+    if (i) out.push_back(',');
+    out += "{\"sku\":";
+    append_json_string(out, x.items[i].sku);
+    append_key(out, "asin");
+    append_json_string(out, x.items[i].asin);
+    append_key(out, "title");
+    append_json_string(out, x.items[i].title);
+    append_key(out, "quantity");
+    out += std::to_string(x.items[i].quantity);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  append_key(out, "in_policy");
+  out += x.in_policy ? "true" : "false";
+  append_key(out, "response_due_at");
+  append_time_json(out, x.requested_at + kResponseDue);
+  append_key(out, "overdue");
+  out += x.late_at(as_of) ? "true" : "false";
+  append_key(out, "duplicate_of");
+  auto dup = duplicate_of(rows, x);
+  append_opt_string(out, dup ? std::optional<std::string_view>(*dup) : std::nullopt);
+  append_key(out, "refunded");
+  out += "{\"amount\":";
+  append_json_string(out, format_money_amount(v.refunded_cents));
+  append_key(out, "currency");
+  append_json_string(out, x.currency.empty() ? "EUR" : x.currency);
+  out.push_back('}');
+  append_key(out, "return_address");
+  if (v.authorized) {
+    append_address(out, x.address);
+  } else {
+    out += "null";
+  }
+  out.push_back('}');
+}
+
+// Visits the requests with requested_at in [lo, hi], newest first.
+void scan_requests(const SellerRows& rows, int64_t lo, int64_t hi,
+                   const std::function<bool(std::string_view key, const ReturnRow&)>& fn) {
+  if (lo > hi) return;
+  rows.scan(time_prefix(lo), prefix_end(time_prefix(hi)), true,
+            [&](std::string_view key, std::string_view) {
+              auto x = read_return(rows, key.substr(9));
+              return x ? fn(key, *x) : true;
+            });
+}
+
+// ---- fold ----
+class Folder {
+ public:
+  Folder(const ReturnsPolicy& policy, const Event& ev, SellerRowWriter& rows)
+      : policy_(policy), ev_(ev), at_(ev.occurred_at.micros), rows_(rows) {}
+
+  void operator()(const ReturnRequested& d) {
+    if (rows_.get(return_key(d.return_id))) return;  // the engine rejects a second one
+    ReturnRow x;
+    x.return_id = d.return_id;
+    x.order_id = d.order_id;
+    x.buyer_id = d.buyer_id;
+    x.marketplace = ev_.marketplace;
+    x.requested_at = at_;
+    x.reason = d.reason;
+    x.comment = d.comment;
+    x.gift = d.gift;
+    const auto order = read_order_facts(rows_, d.order_id);
+    std::vector<std::string> skus;
+    for (const auto& i : d.items) {
+      ReturnRowItem item{i.sku, i.asin, "", i.quantity};
+      if (order) {
+        for (const auto& oi : order->items) {
+          if (oi.sku != i.sku) continue;
+          item.title = oi.title;
+          x.value_cents += oi.unit_cents * i.quantity;
+          break;
+        }
+      }
+      x.items.push_back(std::move(item));
+      skus.push_back(i.sku);
+    }
+    if (order) {
+      x.currency = order->currency;
+      const auto settings = read_settings(rows_, ev_.marketplace);
+      const int32_t window = settings ? settings->return_window_days : policy_.default_window_days;
+      x.in_policy = in_return_policy(policy_, *order, skus, window, at_);
+    }
+    put(x);
+    std::string by_time = time_prefix(at_);
+    by_time.append(d.return_id);
+    rows_.put(by_time, "");
+    rows_.put(order_returns_prefix(d.order_id) + d.return_id, "");
+  }
+  void operator()(const ReturnAuthorized& d) {
+    update(d.return_id, [&](ReturnRow& x) {
+      if (x.authorized_at || x.terminal()) return false;
+      x.authorized_at = at_;
+      x.authorized_by = d.authorized_by;
+      x.rma = d.rma;
+      x.address = d.return_address;
+      x.label = d.label;
+      return true;
+    });
+  }
+  void operator()(const ReturnClosed& d) {
+    update(d.return_id, [&](ReturnRow& x) {
+      if (x.terminal()) return false;
+      x.closed_at = at_;
+      x.closed_by = d.closed_by;
+      x.close_reason = d.close_reason;
+      return true;
+    });
+  }
+  void operator()(const ReturnCancelled& d) {
+    update(d.return_id, [&](ReturnRow& x) {
+      if (x.terminal()) return false;
+      x.cancelled_at = at_;
+      return true;
+    });
+  }
+  void operator()(const ReturnItemReceived& d) {
+    update(d.return_id, [&](ReturnRow& x) {
+      if (x.item_received_at) return false;
+      x.item_received_at = at_;
+      return true;
+    });
+  }
+  void operator()(const RefundIssued& d) {
+    if (!d.return_id) return;
+    update(*d.return_id, [&](ReturnRow& x) {
+      x.refunds.push_back({d.refund_id, at_, d.amount.cents, d.refund_kind});
+      int64_t total = 0;
+      for (const auto& r : x.refunds) total += r.cents;
+      const bool reaches_value = x.value_cents > 0 && total >= x.value_cents;
+      if (!x.terminal() && (d.refund_kind == RefundKind::kFull || reaches_value)) {
+        x.completed_at = at_;
+      }
+      return true;
+    });
+  }
+  void operator()(const ReturnSettingsChanged& d) {
+    rows_.put(settings_key(ev_.marketplace), encode_settings(d));
+  }
+  template <class T>
+  void operator()(const T&) {}
+
+ private:
+  template <class Fn>
+  void update(const std::string& return_id, Fn&& fn) {
+    auto x = read_return(rows_, return_id);
+    if (x && fn(*x)) put(*x);
+  }
+  void put(const ReturnRow& x) { rows_.put(return_key(x.return_id), encode_return(x)); }
+
+  const ReturnsPolicy& policy_;
+  const Event& ev_;
+  const int64_t at_;
+  SellerRowWriter& rows_;
+};
+
+}  // namespace
+
+std::optional<ReturnSettings> read_return_settings(const SellerRows& rows,
+                                                   std::string_view marketplace) {
+  return read_settings(rows, marketplace);
+}
+std::optional<ReturnSettings> read_return_settings(const SellerRowWriter& rows,
+                                                   std::string_view marketplace) {
+  return read_settings(rows, marketplace);
+}
+
+bool in_return_policy(const ReturnsPolicy& policy, const OrderFacts& order,
+                      const std::vector<std::string>& requested_skus, int32_t window_days,
+                      int64_t requested_at) {
+  for (const auto& sku : requested_skus) {
+    for (const auto& item : order.items) {
+      if (item.sku != sku) continue;
+      const std::string category = lower_ascii(item.category);
+      for (const auto& banned : policy.non_returnable_categories) {
+        if (category == lower_ascii(banned)) return false;
+      }
+    }
+  }
+  // The window runs from delivery, else shipping; before either it has not
+  // started, so it cannot have closed.
+  const std::optional<int64_t> start = order.delivered_at ? order.delivered_at : order.shipped_at;
+  if (!start || requested_at <= *start + int64_t{window_days} * kMicrosPerDay) return true;
+  return in_holiday_extension(policy, order, requested_at);
+}
+
+void ReturnsQueueProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
+  Folder folder(policy_, e.event, rows);
+  std::visit(folder, e.event.data);
+}
+
+std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
+                                                   const std::string& seller_id,
+                                                   const ReturnsQuery& q) {
+  static constexpr std::string_view kStatuses[] = {"all", "authorization_required", "authorized",
+                                                   "completed", "closed"};
+  if (std::find(std::begin(kStatuses), std::end(kStatuses), q.status) == std::end(kStatuses)) {
+    return QueryError{
+        "status", "status must be all, authorization_required, authorized, completed or closed"};
+  }
+  if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
+  std::string after;  // rows listed on earlier pages have keys >= this one
+  if (!q.cursor.empty() &&
+      (!decode_cursor(q.cursor, after) || after.size() < 9 || after[0] != row_tag::kReturnByTime)) {
+    return QueryError{"cursor", "not a cursor of this listing"};
+  }
+  const std::string q_lower = lower_ascii(q.q);
+  const int64_t lo = q.from.value_or(kMinTime);
+  const int64_t hi = std::min(q.to.value_or(kMaxTime), q.as_of);
+
+  int64_t total = 0, listed = 0;
+  std::string last_key;
+  bool more = false;
+  std::string items;
+  scan_requests(rows, lo, hi, [&](std::string_view key, const ReturnRow& x) {
+    const ReturnView v = view_at(x, q.as_of);
+    if (q.status != "all" && v.status != q.status) return true;
+    if (q.closed_by && v.closed_by != q.closed_by) return true;
+    if (!matches_text(x, v, q_lower)) return true;
+    ++total;
+    if (!after.empty() && key >= std::string_view(after)) return true;
+    if (listed == q.limit) {
+      more = true;
+      return true;
+    }
+    if (listed++) items.push_back(',');
+    append_return(items, rows, x, v, q.as_of);
+    last_key.assign(key);
+    return true;
+  });
+
+  std::string out = "{\"seller_id\":";
+  append_json_string(out, seller_id);
+  append_key(out, "total");
+  out += std::to_string(total);
+  append_key(out, "next_cursor");
+  if (more) {
+    append_json_string(out, encode_cursor(last_key));
+  } else {
+    out += "null";
+  }
+  append_key(out, "returns");
+  out.push_back('[');
+  out += items;
+  out += "]}";
+  return out;
+}
+
+ReturnResponseStats return_response_stats(const SellerRows& rows, int64_t from, int64_t to,
+                                          int64_t as_of) {
+  ReturnResponseStats s;
+  if (from == kMaxTime) return s;
+  scan_requests(rows, from + 1, std::min(to, as_of), [&](std::string_view, const ReturnRow& x) {
+    ++s.requests;
+    if (x.late_at(as_of)) ++s.late;
+    return true;
+  });
+  return s;
+}
+
+}  // namespace carelog

@@ -1,0 +1,140 @@
+"""The query API through the real broker and the real HTTP server: the
+seed's scenario, error and auth cases, and answers after SIGKILL equal to a
+clean ingest of the same events."""
+import json
+import random
+import time
+import urllib.parse
+
+from conftest import (REPO, Engine, carelog, end_offsets, generate, http_get, produce_with_carelog,
+                      wait_caught_up)
+
+SELLER = "A2SELLER0001"
+ORDER = "403-9930700-9360319"
+SEED_FEED = REPO / "samples" / "seed-feed.jsonl"
+
+
+def test_seed_scenario_through_kafka_and_http(brokers, topic, tmp_path):
+    produce_with_carelog(brokers, topic, SEED_FEED)
+    engine = Engine(tmp_path / "data", topic, brokers).start()
+    port = engine.http_port()
+    wait_caught_up(engine.data_dir, end_offsets(brokers, topic), engine)
+
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/returns")
+    assert status == 200
+    assert body["total"] == 2
+    first, second = body["returns"]
+    assert (first["return_id"], first["status"], first["closed_by"]) == ("RET-0002", "closed", "seller")
+    assert first["close_reason"] == "duplicate_request"
+    assert (second["return_id"], second["rma"], second["authorized_by"]) == ("RET-0001", "DYrkY0qDRR", "seller")
+    assert second["requested_at"] == "2013-01-07T18:36:31Z"  # 19:36:31 GMT+01:00
+    # Each filter of « Gérer les retours ».
+    def ids(query):
+        s, b = http_get(port, f"/v1/sellers/{SELLER}/returns?{query}")
+        assert s == 200, b
+        return [r["return_id"] for r in b["returns"]]
+    assert ids("status=closed") == ["RET-0002"]
+    assert ids("status=completed") == ["RET-0001"]  # refunded in full on 10 January
+    assert ids("status=authorization_required") == []
+    assert ids("closed_by=seller") == ["RET-0002"]
+    assert ids("closed_by=buyer") == []
+    assert ids("q=DYrkY0qDRR") == ["RET-0001"]
+    # As things stood on 9 January before the seller acted: both waiting.
+    assert ids("status=authorization_required&as_of=2013-01-09T12:00:00Z") == ["RET-0002", "RET-0001"]
+    assert ids("status=authorized&as_of=2013-01-09T20:00:00%2B01:00") == ["RET-0001"]
+
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/response-times")
+    assert status == 200 and set(body["windows"]) == {"7d", "30d", "90d"}
+    status, body = http_get(port, f"/v1/orders/{ORDER}/history?seller_id={SELLER}")
+    assert status == 200
+    types = [e["event"]["type"] for e in body["events"]]
+    assert types[0] == "order.placed" and "return.authorized" in types and types[-1] == "refund.issued"
+    assert all(len(e["hash"]) == 64 for e in body["events"])
+    seqs = [e["seq"] for e in body["events"]]
+    assert seqs == sorted(seqs)
+
+    # Errors: 400 naming the parameter, 404 for unknown seller/order/endpoint.
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/returns?colour=blue")
+    assert status == 400 and "colour" in body["error"]["message"]
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/returns?status=lost")
+    assert status == 400 and "status" in body["error"]["message"]
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/response-times?as_of=yesterday")
+    assert status == 400 and "as_of" in body["error"]["message"]
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/returns?limit=0")
+    assert status == 400 and "limit" in body["error"]["message"]
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/returns?limit=1&limit=2")
+    assert status == 400 and "limit" in body["error"]["message"]
+    status, body = http_get(port, "/v1/sellers/NOBODY/response-times")
+    assert status == 404 and body["error"]["code"] == "not_found"
+    status, body = http_get(port, f"/v1/orders/999-9999999-9999999/history?seller_id={SELLER}")
+    assert status == 404
+    status, body = http_get(port, "/v1/nothing-here")
+    assert status == 404
+    status, body = http_get(port, "/healthz")
+    assert status == 200
+    status, text = http_get(port, "/metrics")
+    assert status == 200
+    for name in ["carelog_log_events", "carelog_events_ingested_total", "carelog_events_duplicate_total",
+                 "carelog_partition_lag{", "carelog_batch_seconds_bucket", 'carelog_query_seconds_bucket{endpoint="returns"']:
+        assert name in text, name
+    assert engine.stop() == 0
+
+
+def test_bearer_tokens(brokers, topic, tmp_path):
+    produce_with_carelog(brokers, topic, SEED_FEED)
+    config = tmp_path / "carelog.toml"
+    config.write_text('admin_tokens = ["admin-secret"]\n[seller_tokens]\nA2SELLER0001 = "seller-secret"\n')
+    engine = Engine(tmp_path / "data", topic, brokers, extra=["--config", config]).start()
+    port = engine.http_port()
+    wait_caught_up(engine.data_dir, end_offsets(brokers, topic), engine)
+    path = f"/v1/sellers/{SELLER}/response-times"
+    assert http_get(port, path)[0] == 401
+    assert http_get(port, path, token="wrong")[0] == 401
+    assert http_get(port, path, token="seller-secret")[0] == 200
+    assert http_get(port, path, token="admin-secret")[0] == 200
+    assert http_get(port, "/v1/sellers/A9OTHER/response-times", token="seller-secret")[0] == 403
+    assert http_get(port, f"/v1/orders/{ORDER}/history?seller_id={SELLER}", token="seller-secret")[0] == 200
+    assert http_get(port, "/v1/rejected", token="seller-secret")[0] == 403
+    assert http_get(port, "/metrics", token="seller-secret")[0] == 403
+    assert http_get(port, "/metrics", token="admin-secret")[0] == 200
+    assert http_get(port, "/healthz")[0] == 200
+    assert "secret" not in engine.output()
+    assert engine.stop() == 0
+
+
+def answers(port, sellers, instants):
+    out = {}
+    for s in sellers:
+        for t in instants:
+            q = urllib.parse.quote(t)
+            for ep in ["response-times", "returns?limit=1000", "messages?limit=1000", "account-health"]:
+                sep = "&" if "?" in ep else "?"
+                status, body = http_get(port, f"/v1/sellers/{s}/{ep}{sep}as_of={q}")
+                assert status == 200, body
+                out[(s, ep, t)] = body
+    return out
+
+
+def test_answers_after_sigkill_equal_a_clean_ingest(brokers, topic, tmp_path):
+    feed = generate(tmp_path / "feed.jsonl", sellers=40, events=40000, seed=5, days=60)
+    produce_with_carelog(brokers, topic, tmp_path / "feed.jsonl")
+    ends = end_offsets(brokers, topic)
+    sellers = sorted({json.loads(l)["seller_id"] for l in feed})[:8]
+    instants = ["2012-10-20T00:00:00Z", "2012-11-15T12:00:00Z", "2012-12-01T00:00:00Z"]
+
+    clean = Engine(tmp_path / "clean", topic, brokers, group="clean").start()
+    wait_caught_up(clean.data_dir, ends, clean)
+    expected = answers(clean.http_port(), sellers, instants)
+    assert clean.stop() == 0
+
+    rng = random.Random(3)
+    crashed = tmp_path / "crashed"
+    for _ in range(3):
+        e = Engine(crashed, topic, brokers, group="crashed", extra=["--batch-size", "300"]).start()
+        time.sleep(rng.uniform(0.3, 1.5))
+        e.kill()
+    e = Engine(crashed, topic, brokers, group="crashed").start()
+    wait_caught_up(e.data_dir, ends, e)
+    got = answers(e.http_port(), sellers, instants)
+    assert e.stop() == 0
+    assert got == expected
