@@ -16,6 +16,7 @@ from conftest import CARELOG, REPO, carelog, generate, log_records, stored_offse
 SEED = REPO / "samples" / "seed-feed.jsonl"
 SEED_LINES = SEED.read_text().splitlines()
 SEED_IDS = [json.loads(l)["event_id"] for l in SEED_LINES]
+N_SEED = len(SEED_LINES)  # 85 events
 
 # Every setting: its flag and its variable (spec: "Every flag has a CARELOG_*
 # environment variable and a key in the TOML config").
@@ -105,9 +106,9 @@ def test_run_seed_feed_then_count_and_verify(tmp_path):
     p = run_file(SEED, data)
     assert p.returncode == 0
     count = carelog("log", "count", "--data-dir", data).stdout
-    assert "total: 19 events" in count
-    assert re.search(rf"partition 0: 19 events, next source offset {SEED.stat().st_size}$", count, re.M), count
-    assert_verified(data, 19)
+    assert f"total: {N_SEED} events" in count
+    assert re.search(rf"partition 0: {N_SEED} events, next source offset {SEED.stat().st_size}$", count, re.M), count
+    assert_verified(data, N_SEED)
     assert event_ids(data) == SEED_IDS
     assert rejected(data) == []
 
@@ -148,13 +149,12 @@ def test_blank_lines_crlf_and_unterminated_last_line(tmp_path):
     run_file(f, data)
     assert event_ids(data) == SEED_IDS
     assert rejected(data) == []
-    assert stored_offsets(data)[0] == (19, f.stat().st_size)
-    assert_verified(data, 19)
+    assert stored_offsets(data)[0] == (N_SEED, f.stat().st_size)
+    assert_verified(data, N_SEED)
 
 
 def test_rejected_records_go_to_the_rejected_store(tmp_path):
-    bad_order = json.loads(SEED_LINES[10])  # order.shipped
-    assert bad_order["type"] == "order.shipped"
+    bad_order = next(json.loads(l) for l in SEED_LINES if json.loads(l)["type"] == "order.shipped")
     bad_order["event_id"] = "bad-unknown-order"
     bad_order["data"]["order_id"] = "999-0000000-0000000"
     lines = SEED_LINES[:5] + ["{not json"] + SEED_LINES[5:12] + [json.dumps(bad_order)] + SEED_LINES[12:]
@@ -167,10 +167,10 @@ def test_rejected_records_go_to_the_rejected_store(tmp_path):
         pos += len(l.encode()) + 1
 
     data = tmp_path / "data"
-    assert summary(run_file(f, data)) == (19, 0, 2)
+    assert summary(run_file(f, data)) == (N_SEED, 0, 2)
     # The valid records around the bad ones are all appended, in order.
     assert event_ids(data) == SEED_IDS
-    assert_verified(data, 19)
+    assert_verified(data, N_SEED)
 
     rej = rejected(data)
     assert len(rej) == 2, rej
@@ -188,7 +188,7 @@ def test_rejected_records_go_to_the_rejected_store(tmp_path):
 
     # A rerun neither re-appends nor re-rejects anything.
     assert summary(run_file(f, data)) == (0, 0, 0)
-    assert total_events(data) == 19
+    assert total_events(data) == N_SEED
     assert len(rejected(data)) == 2
 
 
@@ -219,9 +219,9 @@ def test_config_file_from_carelog_config_and_flag_beats_it(tmp_path):
     env = {**os.environ, "CARELOG_CONFIG": str(cfg)}
     env.pop("CARELOG_DATA_DIR", None)
     carelog("run", env=env)
-    assert total_events(tmp_path / "from-file") == 19
+    assert total_events(tmp_path / "from-file") == N_SEED
     carelog("run", "--data-dir", tmp_path / "from-flag", env=env)
-    assert total_events(tmp_path / "from-flag") == 19
+    assert total_events(tmp_path / "from-flag") == N_SEED
     # A bad CARELOG_CONFIG is named like --config.
     write_lines(cfg, ["batch_size = -1"])
     p = carelog("run", env=env, check=False)
@@ -254,11 +254,11 @@ def test_data_dir_environment_is_honoured_and_the_flag_beats_it(tmp_path):
     env = {**os.environ, "CARELOG_DATA_DIR": str(env_dir)}
     env.pop("CARELOG_CONFIG", None)
     carelog("run", "--source", f"file:{SEED}", "--stats-interval-s", 0, env=env)
-    assert total_events(env_dir) == 19
+    assert total_events(env_dir) == N_SEED
 
     env["CARELOG_DATA_DIR"] = str(tmp_path / "env-dir-2")
     carelog("run", "--source", f"file:{SEED}", "--stats-interval-s", 0, "--data-dir", flag_dir, env=env)
-    assert total_events(flag_dir) == 19
+    assert total_events(flag_dir) == N_SEED
     assert not (tmp_path / "env-dir-2").exists()
 
 
@@ -290,8 +290,8 @@ def test_data_dir_of_one_source_refuses_another(tmp_path):
     assert p.returncode == 1
     out = p.stdout + p.stderr
     assert f"file:{SEED}" in out and "kafka:t1" in out, out
-    assert total_events(data) == 19
-    assert_verified(data, 19)
+    assert total_events(data) == N_SEED
+    assert_verified(data, N_SEED)
 
 
 # ---------------------------------------------------------------- follow and SIGTERM
@@ -336,7 +336,7 @@ def test_follow_is_a_flag(tmp_path):
     proc = start_engine(["run", "--source", f"file:{f}", "--follow", "--data-dir", data,
                          "--stats-interval-s", 0])
     try:
-        wait_until(lambda: total_events(data) == 19, proc, what="19 events")
+        wait_until(lambda: total_events(data) == N_SEED, proc, what="the seed feed")
         assert proc.poll() is None, "a following engine keeps running at the end of the file"
     finally:
         if proc.poll() is None:
@@ -344,7 +344,7 @@ def test_follow_is_a_flag(tmp_path):
         else:
             code, out = proc.returncode, proc.stdout.read()
     assert code == 0, out
-    assert_verified(data, 19)
+    assert_verified(data, N_SEED)
 
 
 def test_follow_waits_for_a_partial_line_to_be_completed(tmp_path):
@@ -356,10 +356,10 @@ def test_follow_waits_for_a_partial_line_to_be_completed(tmp_path):
     env = {**os.environ, "CARELOG_FOLLOW": "true"}
     proc = start_engine(["run", "--source", f"file:{f}", "--data-dir", data, "--stats-interval-s", 0], env=env)
     try:
-        wait_until(lambda: total_events(data) == 18, proc, what="18 events")
+        wait_until(lambda: total_events(data) == N_SEED - 1, proc, what="all but the last line")
         with open(f, "a") as out:
             out.write(last[40:] + "\n")
-        wait_until(lambda: total_events(data) == 19, proc, what="the completed line")
+        wait_until(lambda: total_events(data) == N_SEED, proc, what="the completed line")
     finally:
         code, out = stop_engine(proc)
     assert code == 0, out

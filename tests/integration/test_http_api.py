@@ -43,8 +43,25 @@ def test_seed_scenario_through_kafka_and_http(brokers, topic, tmp_path):
     assert ids("status=authorization_required&as_of=2013-01-09T12:00:00Z") == ["RET-0002", "RET-0001"]
     assert ids("status=authorized&as_of=2013-01-09T20:00:00%2B01:00") == ["RET-0001"]
 
+    # The seed's « Temps de réponse » table, at the seller's newest event.
     status, body = http_get(port, f"/v1/sellers/{SELLER}/response-times")
-    assert status == 200 and set(body["windows"]) == {"7d", "30d", "90d"}
+    assert status == 200
+    assert body["as_of"] == "2013-01-10T12:00:00Z"
+    seed = {"7d": (1, 0.5, 1, 0.5, 0, 1, 136800), "30d": (14, 0.7778, 4, 0.2222, 0, 4, 47040),
+            "90d": (26, 0.7647, 8, 0.2353, 0, 8, 61200)}
+    for w, (on_time, on_rate, late, late_rate, no_resp, over_24h, avg) in seed.items():
+        got = body["windows"][w]
+        assert (got["on_time"]["count"], got["late"]["count"], got["no_response_over_24h"],
+                got["responded_over_24h"], got["average_response_seconds"]) == (on_time, late, no_resp, over_24h, avg), w
+        assert round(got["on_time"]["rate"], 2) == round(on_rate, 2) and round(got["late"]["rate"], 2) == round(late_rate, 2)
+    assert body["unanswered_last_7_days"] == 0
+    assert body["status"] == "at_risk"
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/account-health")
+    assert status == 200
+    assert body["metrics"]["contact_response_late_rate"]["numerator"] == 4
+    assert body["metrics"]["contact_response_late_rate"]["denominator"] == 18
+    status, body = http_get(port, f"/v1/sellers/{SELLER}/messages?q=kamelec&limit=5")
+    assert status == 200 and body["messages"] and all("kamelec" in (m["buyer_alias"] or "") for m in body["messages"])
     status, body = http_get(port, f"/v1/orders/{ORDER}/history?seller_id={SELLER}")
     assert status == 200
     types = [e["event"]["type"] for e in body["events"]]
