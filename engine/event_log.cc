@@ -268,6 +268,9 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
+  // Bound the memtables of all column families together (7 families of 64 MiB
+  // each could otherwise hold ~900 MiB before flushing).
+  db_options.db_write_buffer_size = 256 << 20;
   // Every column family is flushed together, so the log, the indexes, the
   // state and the source offsets can never disagree after a crash, even
   // without the WAL.
