@@ -21,7 +21,9 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
                               {{"group.id", options.group},
                                {"enable.auto.commit", "false"},
                                {"enable.auto.offset.store", "false"},
-                               {"auto.offset.reset", "earliest"},
+                               // A stored offset the partition no longer has must stop
+                               // the engine, never silently restart elsewhere.
+                               {"auto.offset.reset", "error"},
                                {"partition.assignment.strategy", "range"},
                                {"enable.partition.eof", "false"}},
                               conf);
@@ -65,6 +67,17 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     for (int i = 0; i < parts->cnt; ++i) {
       auto& tp = parts->elems[i];
       auto stored = resume_offset_(static_cast<uint32_t>(tp.partition));
+      int64_t low = 0, high = 0;
+      if (rd_kafka_query_watermark_offsets(rk_.get(), options_.topic.c_str(), tp.partition, &low, &high, 10000) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR) {
+        int64_t want = stored.value_or(0);
+        if ((stored && want > high) || want < low) {
+          fatal_ = Status::Error("partition " + std::to_string(tp.partition) + " of " + options_.topic +
+                                 " holds offsets " + std::to_string(low) + ".." + std::to_string(high) +
+                                 " but the data dir resumes at " + std::to_string(want) +
+                                 ": the topic was recreated or its retention dropped unread events");
+        }
+      }
       tp.offset = stored ? *stored : RD_KAFKA_OFFSET_BEGINNING;
       next_offsets_[tp.partition] = stored.value_or(0);
       assigned_.push_back(tp.partition);
@@ -122,6 +135,8 @@ Status KafkaSource::next_batch(std::span<const SourceRecord>& out) {
       }
       std::string why = rd_kafka_message_errstr(m);
       bool fatal = m->err == RD_KAFKA_RESP_ERR__FATAL || m->err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                   m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET ||
+                   m->err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE ||
                    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
                    m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
       rd_kafka_message_destroy(m);

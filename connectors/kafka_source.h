@@ -9,8 +9,11 @@
 // Rebalancing uses the eager `range` strategy: librdkafka 2.0.2's
 // cooperative-sticky support had bugs fixed only in 2.4-2.6. On revocation the
 // batch in hand is handed to `commit_in_hand` (the ingest step) before the
-// partitions are given up, so no other member re-reads what this one
-// committed, and nothing is committed for partitions it no longer owns.
+// partitions are given up, so nothing is committed for partitions it no
+// longer owns. (A later owner with its own data dir re-reads the partition
+// from its own stored offsets.) A stored offset outside the partition's
+// retained range stops the engine (auto.offset.reset=error): it must never
+// silently resume elsewhere.
 //
 // Messages are taken one at a time with rd_kafka_consumer_poll (not the 2.0.x
 // batch API, which can misreturn messages around rebalances) and grouped into

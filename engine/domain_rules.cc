@@ -6,6 +6,10 @@
 namespace carelog {
 namespace {
 
+// Orders above this total are refused, so sums of refunds and values never
+// overflow (10^15 cents = 10^13 of any currency).
+constexpr int64_t kMaxOrderCents = 1'000'000'000'000'000;
+
 Rejection reject(const char* code, std::string field, std::string message) {
   return Rejection{code, std::move(field), std::move(message)};
 }
@@ -42,7 +46,11 @@ class Rules {
       if (i.item_price.currency != o.currency) {
         return reject(reject::kInvalidMoney, "data.items", "items of one order must share one currency");
       }
-      o.paid_cents += i.item_price.cents * i.quantity;
+      int64_t line = 0;
+      if (__builtin_mul_overflow(i.item_price.cents, static_cast<int64_t>(i.quantity), &line) ||
+          __builtin_add_overflow(o.paid_cents, line, &o.paid_cents) || o.paid_cents > kMaxOrderCents) {
+        return reject(reject::kOutOfRange, "data.items", "the order's total is out of range");
+      }
       o.items.push_back({i.sku, i.item_price.cents});
     }
     s_.put_order(b_, p_, seller_, d.order_id, o);
@@ -100,7 +108,11 @@ class Rules {
     for (auto& item : d.items) {
       for (auto& oi : order->items) {
         if (oi.sku == item.sku) {
-          r.value_cents += oi.unit_cents * item.quantity;
+          int64_t line = 0;
+          if (__builtin_mul_overflow(oi.unit_cents, static_cast<int64_t>(item.quantity), &line) ||
+              __builtin_add_overflow(r.value_cents, line, &r.value_cents)) {
+            return reject(reject::kOutOfRange, "data.items", "the returned items' value is out of range");
+          }
           break;
         }
       }
@@ -167,7 +179,7 @@ class Rules {
       return reject(reject::kInvalidMoney, "data.amount.currency",
                     "refund in " + d.amount.currency + " for an order paid in " + order->currency);
     }
-    if (order->refunded_cents + d.amount.cents > order->paid_cents) {
+    if (d.amount.cents > order->paid_cents - order->refunded_cents) {
       return reject(reject::kRefundExceedsPaid, "data.amount",
                     "refunds would total " + std::to_string(order->refunded_cents + d.amount.cents) +
                         " cents, the order was paid " + std::to_string(order->paid_cents));

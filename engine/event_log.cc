@@ -1,5 +1,6 @@
 #include "engine/event_log.h"
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -72,18 +73,38 @@ bool get_str(std::string_view& in, std::string& s) {
   return true;
 }
 
+std::string event_id_key(std::string_view seller_id, std::string_view event_id) {
+  std::string k;
+  k.reserve(seller_id.size() + 1 + event_id.size());
+  k.append(seller_id);
+  k.push_back('\0');
+  k.append(event_id);
+  return k;
+}
+
+// One block cache for every column family, so that memory is bounded as a
+// whole and hot blocks of any family can use it.
+const std::shared_ptr<rocksdb::Cache>& shared_block_cache() {
+  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(128 << 20);
+  return cache;
+}
+
 rocksdb::ColumnFamilyOptions cf_options(bool point_lookups) {
   rocksdb::ColumnFamilyOptions o;
   o.write_buffer_size = 64 << 20;
   o.compression = rocksdb::kLZ4Compression;
   o.bottommost_compression = rocksdb::kZSTD;
   rocksdb::BlockBasedTableOptions t;
-  t.block_size = 16 << 10;
+  t.block_size = point_lookups ? 4 << 10 : 16 << 10;
+  t.block_cache = shared_block_cache();
+  // Index and filter blocks stay in the table readers' memory (not in the
+  // block cache, where data blocks would evict them and every point read
+  // would re-read and re-checksum them from disk).
+  t.cache_index_and_filter_blocks = false;
   if (point_lookups) {
     // Idempotency and state lookups are point reads; most ids are new, so a
     // bloom filter answers "absent" without touching data blocks.
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    t.cache_index_and_filter_blocks = true;
     o.memtable_prefix_bloom_size_ratio = 0.05;
     o.memtable_whole_key_filtering = true;
   }
@@ -131,13 +152,15 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
   head.hash = record.hash;  // written once per partition by EventLog::commit
 
   EventIdEntry entry{record.partition, record.seq, digest};
-  batch_->Put(log_.ids_cf_, record.event.event_id, encode_id_entry(entry));
-  ids_[record.event.event_id] = entry;
+  std::string id_key = event_id_key(record.event.seller_id, record.event.event_id);
+  batch_->Put(log_.ids_cf_, id_key, encode_id_entry(entry));
+  ids_[std::move(id_key)] = entry;
   ++appended_;
 }
 
-const EventIdEntry* LogBatch::pending_event_id(const std::string& event_id) const {
-  auto it = ids_.find(event_id);
+const EventIdEntry* LogBatch::pending_event_id(const std::string& seller_id,
+                                               const std::string& event_id) const {
+  auto it = ids_.find(event_id_key(seller_id, event_id));
   return it == ids_.end() ? nullptr : &it->second;
 }
 
@@ -367,9 +390,10 @@ std::map<uint32_t, int64_t> EventLog::stored_offsets() const {
   return out;
 }
 
-std::optional<EventIdEntry> EventLog::find_event_id(const std::string& event_id) const {
+std::optional<EventIdEntry> EventLog::find_event_id(const std::string& seller_id,
+                                                    const std::string& event_id) const {
   rocksdb::PinnableSlice v;
-  if (!db_->Get({}, ids_cf_, event_id, &v).ok()) return std::nullopt;
+  if (!db_->Get({}, ids_cf_, event_id_key(seller_id, event_id), &v).ok()) return std::nullopt;
   EventIdEntry e;
   if (!decode_id_entry(v.ToStringView(), e)) return std::nullopt;
   return e;

@@ -1,6 +1,7 @@
 // The durable event log: one RocksDB database with these column families
 //   log        (be32 partition | be64 seq) -> LogRecord value (log_record.h)
-//   event_ids  event_id -> be32 partition | be64 seq | 16-byte content digest
+//   event_ids  seller_id | 0x00 | event_id -> be32 partition | be64 seq | 16-byte digest
+//              (scoped by seller, so a partition's dedup never depends on another's)
 //   state      partition-scoped seller state for the domain rules (seller_state.h)
 //   meta       per partition: next source offset, head (seq, hash); source topic
 //   rejected   (be32 partition | be64 source offset) -> RejectedRecord
@@ -87,7 +88,7 @@ class LogBatch {
   void append(LogRecord& record, std::string_view event_binary,
               const std::array<uint8_t, 16>& digest);
   // The id entry written earlier in this batch, if any.
-  const EventIdEntry* pending_event_id(const std::string& event_id) const;
+  const EventIdEntry* pending_event_id(const std::string& seller_id, const std::string& event_id) const;
   void put_state(std::string_view key, std::string_view value);
   void set_source_offset(uint32_t partition, int64_t next_offset);
   void put_rejected(const RejectedRecord& r);
@@ -129,7 +130,7 @@ class EventLog {
   std::map<uint32_t, PartitionHead> heads() const;  // every partition with records
   std::optional<int64_t> stored_offset(uint32_t partition) const;
   std::map<uint32_t, int64_t> stored_offsets() const;
-  std::optional<EventIdEntry> find_event_id(const std::string& event_id) const;
+  std::optional<EventIdEntry> find_event_id(const std::string& seller_id, const std::string& event_id) const;
   std::optional<std::string> get_state(std::string_view key) const;
 
   // The source topic this data dir was built from ("" when new); set once.

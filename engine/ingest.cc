@@ -95,9 +95,9 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
     encode_binary(event, event_binary);
     auto digest = content_digest(event_binary);
 
-    const EventIdEntry* pending = batch.pending_event_id(event.event_id);
+    const EventIdEntry* pending = batch.pending_event_id(event.seller_id, event.event_id);
     std::optional<EventIdEntry> existing;
-    if (!pending) existing = log_.find_event_id(event.event_id);
+    if (!pending) existing = log_.find_event_id(event.seller_id, event.event_id);
     if (pending || existing) {
       const EventIdEntry& seen = pending ? *pending : *existing;
       if (seen.digest == digest) {
