@@ -25,6 +25,10 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
                                // the engine, never silently restart elsewhere.
                                {"auto.offset.reset", "error"},
                                {"partition.assignment.strategy", "range"},
+                               // Prefetch at most 16 MiB per partition (librdkafka's
+                               // default, 64 MiB, is most of the memory budget at 6
+                               // partitions).
+                               {"queued.max.messages.kbytes", "16384"},
                                {"enable.partition.eof", "false"}},
                               conf);
   if (!st.ok()) return st;

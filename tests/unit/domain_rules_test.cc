@@ -130,6 +130,12 @@ TEST_F(DomainRulesTest, RefundsCannotExceedWhatWasPaidAndCompleteTheReturn) {
   EXPECT_EQ(send("refund.issued", refund("F5", "1.00", "full", "", "403-0000000-0000000")), reject::kUnknownOrder);
 }
 
+TEST_F(DomainRulesTest, AnOrderWhoseTotalWouldOverflowIsRefused) {
+  // 999,999,999,999,999.99 x 100 does not fit in 64-bit cents.
+  EXPECT_EQ(send("order.placed", order_placed(kOrder, "999999999999999.99", 100)), reject::kOutOfRange);
+  EXPECT_EQ(send("order.placed", order_placed(kOrder, "10.00", 3)), "");
+}
+
 TEST_F(DomainRulesTest, ClaimsAndFeedbackNeedAKnownOrder) {
   EXPECT_EQ(send("claim.filed", R"({"claim_id":"C1","order_id":"403-9930700-9360319","kind":"a_to_z"})"),
             reject::kUnknownOrder);

@@ -139,6 +139,18 @@ TEST_F(EventLogTest, SameIdDifferentContentIsARejectedConflict) {
   EXPECT_EQ(stored[0].seller_id, "A2SELLER0001");
 }
 
+TEST_F(EventLogTest, EventIdsAreScopedBySellerSoPartitionsNeverDependOnEachOther) {
+  // Two sellers (two partitions) reuse an id: each partition's log is the
+  // same whichever is consumed first.
+  auto res = ingest(Feed{{envelope("same-id", "order.placed", order_placed(), "2013-01-07T19:36:31+01:00", "SELLER_A")}}, 0);
+  EXPECT_EQ(res.appended, 1u);
+  res = ingest(Feed{{envelope("same-id", "order.placed", order_placed("403-0000000-0000001"),
+                              "2013-01-07T19:36:31+01:00", "SELLER_B")}},
+               1);
+  EXPECT_EQ(res.appended, 1u);
+  EXPECT_EQ(res.rejected, 0u);
+}
+
 TEST_F(EventLogTest, MalformedRecordIsRejectedWithItsBytesAndTheBatchGoesOn) {
   Feed feed{{"{not json", envelope("e1", "order.placed", order_placed())}};
   auto res = ingest(feed);
