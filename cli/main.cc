@@ -99,15 +99,17 @@ int main(int argc, char** argv) {
   auto* query = app.add_subcommand("query", "answer a query from a data dir (as the HTTP API does)");
   std::string q_what, q_dir = "data", q_format = "json";
   std::map<std::string, std::string> q_params;
-  query->add_option("what", q_what, "response-times | returns | messages | account-health | history | rejected")
+  query->add_option("what", q_what,
+                    "response-times | returns | messages | account-health | return-settings | deadlines | history | rejected")
       ->required()
-      ->check(CLI::IsMember({"response-times", "returns", "messages", "account-health", "history", "rejected"}));
+      ->check(CLI::IsMember({"response-times", "returns", "messages", "account-health", "return-settings",
+                             "deadlines", "history", "rejected"}));
   query->add_option("--data-dir", q_dir, "data directory")->capture_default_str();
   query->add_option("--format", q_format, "json or table")->check(CLI::IsMember({"json", "table"}))->capture_default_str();
   std::string q_seller, q_order;
   query->add_option("--seller", q_seller, "seller id");
   query->add_option("--order", q_order, "order id (history)");
-  for (const char* p : {"as_of", "status", "closed_by", "from", "to", "q", "limit", "cursor", "direction"}) {
+  for (const char* p : {"as_of", "status", "closed_by", "from", "to", "q", "limit", "cursor", "direction", "within"}) {
     std::string flag = std::string("--") + p;
     for (auto& c : flag) c = c == '_' ? '-' : c;
     query->add_option(flag, q_params[p], std::string("the API's '") + p + "' parameter");

@@ -65,6 +65,8 @@ int print_as_table(const std::string& what, const std::string& json) {
     print_table(list, {"occurred_at", "direction", "status", "order_id", "buyer_alias", "subject"});
   } else if (what == "history" && !doc["events"].get(list)) {
     print_table(list, {"seq", "hash"});
+  } else if (what == "deadlines" && !doc["items"].get(list)) {
+    print_table(list, {"deadline", "kind", "id", "overdue", "due_in_seconds", "order_id", "buyer_alias", "reason"});
   } else if (what == "rejected" && !doc["rejected"].get(list)) {
     print_table(list, {"partition", "offset", "seller_id", "event_id", "code", "field", "message"});
   } else if (what == "account-health") {
@@ -110,6 +112,10 @@ int run_query(const std::string& data_dir, const std::string& what, const std::s
     r = q.messages(seller, params);
   } else if (what == "account-health") {
     r = q.account_health(seller, params);
+  } else if (what == "return-settings") {
+    r = q.return_settings(seller, params);
+  } else if (what == "deadlines") {
+    r = q.deadlines(seller, params);
   } else if (what == "history") {
     if (order.empty() || seller.empty()) {
       std::fprintf(stderr, "carelog: history needs --order and --seller\n");

@@ -14,6 +14,7 @@ const std::vector<SettingSpec> kSettings = {
     {"topic", SettingKind::kString, "Kafka topic of the events"},
     {"group", SettingKind::kString, "Kafka consumer group"},
     {"dlq_topic", SettingKind::kString, "dead-letter topic (default: <topic>.dlq)"},
+    {"decisions_topic", SettingKind::kString, "topic of the engine's derived events (decisions, notifications)"},
     {"data_dir", SettingKind::kString, "directory of the RocksDB event log"},
     {"http", SettingKind::kString, "HTTP listen address HOST:PORT"},
     {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
@@ -54,6 +55,7 @@ std::string* string_field(Config& c, const std::string& k) {
   if (k == "topic") return &c.topic;
   if (k == "group") return &c.group;
   if (k == "dlq_topic") return &c.dlq_topic;
+  if (k == "decisions_topic") return &c.decisions_topic;
   if (k == "data_dir") return &c.data_dir;
   if (k == "http") return &c.http;
   if (k == "log_level") return &c.log_level;

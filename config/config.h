@@ -25,6 +25,7 @@ struct Config {
   std::string topic = "carelog.events";
   std::string group = "carelog";
   std::string dlq_topic;  // default: "<topic>.dlq"
+  std::string decisions_topic = "carelog.decisions";  // derived events go out here
   std::string data_dir = "data";
   std::string http = "127.0.0.1:8080";
   int64_t batch_size = 2000;     // records per source batch (one WriteBatch)

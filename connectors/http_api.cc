@@ -116,7 +116,7 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
     handler();
   };
 
-  srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health))",
+  srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health|return-settings|deadlines))",
           [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
             std::string seller = req.matches[1], what = req.matches[2];
             guarded(req, res, seller, [&] {
@@ -125,6 +125,8 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
               if (what == "response-times") return send(res, queries.response_times(seller, p));
               if (what == "returns") return send(res, queries.returns(seller, p));
               if (what == "messages") return send(res, queries.messages(seller, p));
+              if (what == "return-settings") return send(res, queries.return_settings(seller, p));
+              if (what == "deadlines") return send(res, queries.deadlines(seller, p));
               send(res, queries.account_health(seller, p));
             });
           });

@@ -7,6 +7,7 @@
 #include "events/json_encoder.h"
 #include "events/text_rules.h"
 #include "projections/account_health.h"
+#include "projections/deadlines.h"
 #include "projections/order_history.h"
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
@@ -213,6 +214,33 @@ QueryResponse QueryService::account_health(const std::string& seller_id, const Q
     return bad;
   }
   return {200, account_health_json(*v.rows, seller_id, as_of.value_or(v.newest))};
+}
+
+QueryResponse QueryService::return_settings(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "return_settings");
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
+      !open_seller(log_, seller_id, v, bad)) {
+    return bad;
+  }
+  return {200, return_settings_json(*v.rows, seller_id, as_of.value_or(v.newest))};
+}
+
+QueryResponse QueryService::deadlines(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer t(metrics_, "deadlines");
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"within", "as_of"}, bad) || !time_param(params, "as_of", as_of, bad)) return bad;
+  int64_t within = 24 * 3600 * int64_t{1'000'000};
+  if (params.count("within") && !parse_within(param(params, "within"), within)) {
+    return bad_parameter("within", "expected a duration like 6h, 90m or 2d (at most 30 days), got '" +
+                                       param(params, "within") + "'");
+  }
+  if (!open_seller(log_, seller_id, v, bad)) return bad;
+  return render<int>(deadlines_json(*v.rows, seller_id, as_of.value_or(v.newest), within));
 }
 
 QueryResponse QueryService::order_history(const std::string& order_id, const QueryParams& params) const {

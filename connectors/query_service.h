@@ -28,6 +28,8 @@ class QueryService {
   QueryResponse returns(const std::string& seller_id, const QueryParams& params) const;
   QueryResponse messages(const std::string& seller_id, const QueryParams& params) const;
   QueryResponse account_health(const std::string& seller_id, const QueryParams& params) const;
+  QueryResponse return_settings(const std::string& seller_id, const QueryParams& params) const;
+  QueryResponse deadlines(const std::string& seller_id, const QueryParams& params) const;
   QueryResponse order_history(const std::string& order_id, const QueryParams& params) const;
   QueryResponse rejected(const QueryParams& params) const;
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "connectors/dead_letter.h"
+#include "connectors/decisions_publisher.h"
 #include "connectors/file_source.h"
 #include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
@@ -103,12 +104,21 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     spdlog::error("{}", st.message());
     return 1;
   }
+  std::unique_ptr<DecisionsPublisher> publisher;
+  st = DecisionsPublisher::create(cfg.brokers, cfg.kafka, cfg.decisions_topic, log, &metrics, publisher);
+  if (st.ok()) st = publisher->publish_pending();  // what a crash left unpublished
+  if (!st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
   StatsLogger stats(metrics, cfg.stats_interval_s);
   int code = 0;
   while (!g_stop.load()) {
     std::span<const SourceRecord> batch;
     st = source->next_batch(batch);
-    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch);
+    BatchResult res;
+    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch, &res);
+    if (st.ok() && res.derived > 0) st = publisher->publish_pending();
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       source->drop_in_hand();
@@ -118,7 +128,8 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     source->batch_committed();
     stats.maybe_log();
   }
-  st = source->close();
+  st = source->close();  // may commit a batch in hand (revocation)
+  if (st.ok()) st = publisher->publish_pending();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     code = 1;

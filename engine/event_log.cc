@@ -204,6 +204,13 @@ void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t parti
   ++other_writes_;
 }
 
+void LogBatch::mark_derived(uint32_t partition, uint64_t seq) {
+  std::string k = meta_key("derived", partition);
+  put_be64(k, seq);
+  batch_->Put(log_.meta_cf_, k, "");
+  ++other_writes_;
+}
+
 std::string projection_row_key(uint32_t partition, std::string_view seller, std::string_view row_key) {
   std::string k;
   k.reserve(5 + seller.size() + row_key.size());
@@ -255,6 +262,31 @@ class SnapshotSellerRows : public SellerRows {
 }  // namespace
 
 // ---------------- EventLog ----------------
+
+std::vector<uint64_t> EventLog::derived_after(uint32_t partition, uint64_t after_seq, size_t limit) const {
+  std::vector<uint64_t> out;
+  std::string prefix = meta_key("derived", partition);
+  std::string start = prefix;
+  put_be64(start, after_seq + 1);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Next()) {
+    if (it->key().size() != prefix.size() + 8) continue;
+    out.push_back(get_be64(it->key().data() + prefix.size()));
+  }
+  return out;
+}
+
+uint64_t EventLog::publish_cursor(uint32_t partition) const {
+  std::string v;
+  if (!db_->Get({}, meta_cf_, meta_key("pubcursor", partition), &v).ok() || v.size() != 8) return 0;
+  return get_be64(v.data());
+}
+
+Status EventLog::set_publish_cursor(uint32_t partition, uint64_t seq) {
+  std::string v;
+  put_be64(v, seq);
+  return to_status(db_->Put({}, meta_cf_, meta_key("pubcursor", partition), v), "publish cursor");
+}
 
 std::optional<std::string> EventLog::get_projection_row(const std::string& key) const {
   std::string v;

@@ -99,6 +99,8 @@ class LogBatch {
   // nullopt: not written in this batch; optional(nullopt): erased in it.
   const std::optional<std::string>* pending_projection_row(const std::string& key) const;
   void put_seller_partition(const std::string& seller_id, uint32_t partition);
+  // Indexes a derived event for the decisions publisher.
+  void mark_derived(uint32_t partition, uint64_t seq);
 
   size_t appended() const { return appended_; }
   bool empty() const;
@@ -145,6 +147,12 @@ class EventLog {
   using RawFn = std::function<bool(uint64_t seq, std::string_view value)>;
   Status scan_raw(uint32_t partition, const RawFn& fn) const;
   std::vector<uint32_t> partitions_in_log() const;
+
+  // Derived events of `partition` after `after_seq`, in order (seqs).
+  std::vector<uint64_t> derived_after(uint32_t partition, uint64_t after_seq, size_t limit) const;
+  // The decisions publisher's cursor: the last derived seq published.
+  uint64_t publish_cursor(uint32_t partition) const;
+  Status set_publish_cursor(uint32_t partition, uint64_t seq);
 
   // Projection rows and the seller -> partition index.
   std::optional<std::string> get_projection_row(const std::string& key) const;

@@ -3,7 +3,10 @@
 #include <chrono>
 
 #include "engine/domain_rules.h"
+#include "events/json_encoder.h"
 #include "events/log_codec.h"
+
+#include <spdlog/spdlog.h>
 
 namespace carelog {
 namespace {
@@ -66,6 +69,32 @@ void Ingestor::reject(LogBatch& batch, const SourceRecord& rec, Rejection why, c
   pending_rejections_.push_back(std::move(r));
 }
 
+void Ingestor::append_and_derive(LogRecord& record, const std::string& event_binary,
+                                 const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res) {
+  batch.append(record, event_binary, digest);
+  projector_.apply(record, batch);
+  for (Event& derived : projector_.derive(record, batch)) {
+    // Derived events pass the same domain rules (so the sellers' state knows
+    // an automatic authorization) and are folded like any other.
+    if (auto why = apply_domain_rules(record.partition, derived, state_, batch)) {
+      spdlog::error("derived event {} breaks a domain rule ({}: {}); not appended", derived.event_id,
+                    why->code, why->message);
+      continue;
+    }
+    LogRecord d;
+    d.partition = record.partition;
+    d.source_offset = -1;
+    d.key = derived.seller_id;
+    d.original = encode_json(derived);
+    d.event = std::move(derived);
+    std::string binary = encode_binary(d.event);
+    batch.append(d, binary, content_digest(binary));
+    batch.mark_derived(d.partition, d.seq);
+    projector_.apply(d, batch);
+    ++res.derived;
+  }
+}
+
 Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* result) {
   auto started = std::chrono::steady_clock::now();
   BatchResult res;
@@ -125,8 +154,7 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
     if (rec.key) record.key = std::string(*rec.key);
     record.original = std::string(rec.value);
     record.event = std::move(event);
-    batch.append(record, event_binary, digest);
-    projector_.apply(record, batch);
+    append_and_derive(record, event_binary, digest, batch, res);
     ++res.appended;
   }
 
@@ -151,7 +179,8 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
   state_.trim_cache();
 
   metrics_.ingested += res.appended;
-  metrics_.log_events += res.appended;
+  metrics_.derived += res.derived;
+  metrics_.log_events += res.appended + res.derived;
   metrics_.duplicates += res.duplicates;
   for (const auto& r : pending_rejections_) metrics_.count_rejection(r.reason.code);
   metrics_.batches += 1;

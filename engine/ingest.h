@@ -55,7 +55,8 @@ struct IngestOptions {
 };
 
 struct BatchResult {
-  size_t appended = 0;
+  size_t appended = 0;  // from the source
+  size_t derived = 0;   // derived by the engine (returns automation)
   size_t duplicates = 0;
   size_t rejected = 0;
   size_t skipped = 0;  // already committed before (offset below the stored one)
@@ -76,6 +77,9 @@ class Ingestor {
 
  private:
   void reject(LogBatch& batch, const SourceRecord& rec, Rejection why, const Event* event);
+  // Appends an accepted event, folds it, and appends what it derives.
+  void append_and_derive(LogRecord& record, const std::string& event_binary,
+                         const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res);
 
   EventLog& log_;
   IngestOptions options_;

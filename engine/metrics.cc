@@ -76,6 +76,12 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# HELP carelog_events_duplicate_total Duplicate events dropped since start.\n";
   out += "# TYPE carelog_events_duplicate_total counter\n";
   out += "carelog_events_duplicate_total " + std::to_string(duplicates.load()) + "\n";
+  out += "# HELP carelog_events_derived_total Events derived by the engine (returns automation).\n";
+  out += "# TYPE carelog_events_derived_total counter\n";
+  out += "carelog_events_derived_total " + std::to_string(derived.load()) + "\n";
+  out += "# HELP carelog_decisions_published_total Derived events published to the decisions topic.\n";
+  out += "# TYPE carelog_decisions_published_total counter\n";
+  out += "carelog_decisions_published_total " + std::to_string(published.load()) + "\n";
   out += "# HELP carelog_events_rejected_total Events rejected since start, by reason code.\n";
   out += "# TYPE carelog_events_rejected_total counter\n";
   for (auto& [code, n] : rejections_by_code()) {

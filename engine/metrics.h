@@ -33,6 +33,8 @@ class EngineMetrics {
  public:
   std::atomic<uint64_t> ingested{0};    // events appended since start
   std::atomic<uint64_t> duplicates{0};  // same id, same content: dropped
+  std::atomic<uint64_t> derived{0};     // events derived by the engine
+  std::atomic<uint64_t> published{0};   // derived events published to the decisions topic
   std::atomic<uint64_t> rejected{0};    // all codes
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> log_events{0};  // events in the log, all partitions

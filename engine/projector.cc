@@ -1,5 +1,6 @@
 #include "engine/projector.h"
 
+#include "engine/returns_automation.h"
 #include "projections/account_health.h"
 #include "projections/order_facts.h"
 #include "projections/order_history.h"
@@ -44,7 +45,12 @@ std::vector<std::unique_ptr<Projection>> make_projections(const ProjectorOptions
 }
 
 Projector::Projector(EventLog& log, const ProjectorOptions& options)
-    : log_(log), projections_(make_projections(options)) {}
+    : log_(log), options_(options), projections_(make_projections(options)) {}
+
+std::vector<Event> Projector::derive(const LogRecord& record, LogBatch& batch) {
+  BatchSellerRows rows(log_, batch, record.partition, record.event.seller_id);
+  return derive_events(record.event, rows, options_.returns_policy);
+}
 
 void Projector::apply(const LogRecord& record, LogBatch& batch) {
   BatchSellerRows rows(log_, batch, record.partition, record.event.seller_id);

@@ -29,9 +29,13 @@ class Projector {
 
   // Applies every projection to `record` (already appended to `batch`).
   void apply(const LogRecord& record, LogBatch& batch);
+  // The events returns automation derives from `record` (after apply), as
+  // the seller's rows stand in this batch. See returns_automation.h.
+  std::vector<Event> derive(const LogRecord& record, LogBatch& batch);
 
  private:
   EventLog& log_;
+  ProjectorOptions options_;
   std::vector<std::unique_ptr<Projection>> projections_;
 };
 

@@ -12,7 +12,11 @@
 //   kReturn + '\x01' + order_id + '\0' + id -> "" (the order's requests; ids are
 //                                              printable ASCII, so never '\x01')
 //   kReturnByTime + time(requested_at) + id -> "" (newest first = reverse scan)
-//   kSettings + marketplace                 -> ReturnSettings
+//   kSettings + marketplace                 -> ReturnSettings (the latest in log order)
+//   kSettings + '\x01' + u64 len + marketplace + time(occurred_at) + u64 seq
+//                                           -> ReturnSettings (every change, for
+//                                              time travel; marketplace codes are
+//                                              printable, so never '\x01')
 //
 // The fold records instants only; everything below is decided at query time
 // for `as_of`:
@@ -122,6 +126,20 @@ std::string time_prefix(int64_t at) {
 std::string settings_key(std::string_view marketplace) {
   std::string k(1, row_tag::kSettings);
   k.append(marketplace);
+  return k;
+}
+constexpr char kSettingsHistoryByte = '\x01';
+std::string settings_history_prefix() {
+  std::string k(1, row_tag::kSettings);
+  k.push_back(kSettingsHistoryByte);
+  return k;
+}
+std::string settings_history_key(std::string_view marketplace, int64_t at, uint64_t seq) {
+  std::string k = settings_history_prefix();
+  append_u64(k, marketplace.size());
+  k.append(marketplace);
+  append_time(k, at);
+  append_u64(k, seq);
   return k;
 }
 
@@ -256,11 +274,8 @@ std::string encode_settings(const ReturnSettings& s) {
   return out;
 }
 
-template <class Rows>
-std::optional<ReturnSettings> read_settings(const Rows& rows, std::string_view marketplace) {
-  auto raw = rows.get(settings_key(marketplace));
-  if (!raw) return std::nullopt;
-  RowReader r(*raw);
+std::optional<ReturnSettings> decode_settings(std::string_view bytes) {
+  RowReader r(bytes);
   if (r.u8() != kSettingsFormat) return std::nullopt;
   ReturnSettings s;
   s.auto_authorize = static_cast<AutoAuthorize>(r.u8());
@@ -269,6 +284,13 @@ std::optional<ReturnSettings> read_settings(const Rows& rows, std::string_view m
   s.email_action_links = r.boolean();
   if (!r.ok() || !r.at_end()) return std::nullopt;
   return s;
+}
+
+template <class Rows>
+std::optional<ReturnSettings> read_settings(const Rows& rows, std::string_view marketplace) {
+  auto raw = rows.get(settings_key(marketplace));
+  if (!raw) return std::nullopt;
+  return decode_settings(*raw);
 }
 
 // ---- policy helpers ----
@@ -346,7 +368,9 @@ void append_opt_string(std::string& out, const std::optional<std::string_view>& 
   }
 }
 
-void append_address(std::string& out, const Address& a) {
+}  // namespace
+
+void append_return_address_json(std::string& out, const Address& a) {
   out += "{\"name\":";
   append_json_string(out, a.name);
   append_key(out, "line1");
@@ -371,6 +395,10 @@ void append_address(std::string& out, const Address& a) {
   }
   out.push_back('}');
 }
+
+namespace {
+
+void append_address(std::string& out, const Address& a) { append_return_address_json(out, a); }
 
 // A return row as it stood at as_of.
 struct ReturnView {
@@ -522,8 +550,8 @@ void scan_requests(const SellerRows& rows, int64_t lo, int64_t hi,
 // ---- fold ----
 class Folder {
  public:
-  Folder(const ReturnsPolicy& policy, const Event& ev, SellerRowWriter& rows)
-      : policy_(policy), ev_(ev), at_(ev.occurred_at.micros), rows_(rows) {}
+  Folder(const ReturnsPolicy& policy, const Event& ev, uint64_t seq, SellerRowWriter& rows)
+      : policy_(policy), ev_(ev), at_(ev.occurred_at.micros), seq_(seq), rows_(rows) {}
 
   void operator()(const ReturnRequested& d) {
     if (rows_.get(return_key(d.return_id))) return;  // the engine rejects a second one
@@ -611,7 +639,9 @@ class Folder {
     });
   }
   void operator()(const ReturnSettingsChanged& d) {
-    rows_.put(settings_key(ev_.marketplace), encode_settings(d));
+    const std::string value = encode_settings(d);
+    rows_.put(settings_key(ev_.marketplace), value);
+    rows_.put(settings_history_key(ev_.marketplace, at_, seq_), value);
   }
   template <class T>
   void operator()(const T&) {}
@@ -627,6 +657,7 @@ class Folder {
   const ReturnsPolicy& policy_;
   const Event& ev_;
   const int64_t at_;
+  const uint64_t seq_;
   SellerRowWriter& rows_;
 };
 
@@ -639,6 +670,38 @@ std::optional<ReturnSettings> read_return_settings(const SellerRows& rows,
 std::optional<ReturnSettings> read_return_settings(const SellerRowWriter& rows,
                                                    std::string_view marketplace) {
   return read_settings(rows, marketplace);
+}
+
+std::map<std::string, DatedReturnSettings> read_return_settings_at(const SellerRows& rows,
+                                                                   int64_t as_of) {
+  std::map<std::string, DatedReturnSettings> out;
+  const std::string prefix = settings_history_prefix();
+  // Changes are rare: one forward pass keeps, per marketplace, the last one
+  // (by occurred_at, then log order) at or before as_of.
+  rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view value) {
+    std::string_view rest = key.substr(prefix.size());
+    if (rest.size() < 8) return true;
+    const uint64_t len = read_u64(rest.data());
+    rest.remove_prefix(8);
+    if (len > rest.size() || rest.size() - len != 16) return true;  // not a history row
+    const std::string marketplace(rest.substr(0, len));
+    const int64_t at = read_time(rest.data() + len);
+    if (at > as_of) return true;
+    auto settings = decode_settings(value);
+    if (!settings) return true;  // corrupt row: skip
+    out[marketplace] = DatedReturnSettings{at, std::move(*settings)};
+    return true;
+  });
+  return out;
+}
+
+void visit_undecided_returns(const SellerRows& rows, int64_t from, int64_t to, int64_t as_of,
+                             const std::function<bool(const UndecidedReturn&)>& fn) {
+  scan_requests(rows, from, std::min(to, as_of), [&](std::string_view, const ReturnRow& x) {
+    if (auto d = x.first_decision(); d && *d <= as_of) return true;
+    return fn(UndecidedReturn{x.return_id, x.order_id, x.reason, x.requested_at,
+                              x.requested_at + kResponseDue});
+  });
 }
 
 bool in_return_policy(const ReturnsPolicy& policy, const OrderFacts& order,
@@ -661,7 +724,7 @@ bool in_return_policy(const ReturnsPolicy& policy, const OrderFacts& order,
 }
 
 void ReturnsQueueProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
-  Folder folder(policy_, e.event, rows);
+  Folder folder(policy_, e.event, e.seq, rows);
   std::visit(folder, e.event.data);
 }
 

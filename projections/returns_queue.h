@@ -9,6 +9,7 @@
 // the requested as_of, so time travel works for any instant.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -67,6 +68,34 @@ std::optional<ReturnSettings> read_return_settings(const SellerRows& rows,
                                                    std::string_view marketplace);
 std::optional<ReturnSettings> read_return_settings(const SellerRowWriter& rows,
                                                    std::string_view marketplace);
+
+// The settings as they stood at `as_of`, per marketplace (absent where none
+// were set by then), with the occurred_at of the change that set them. Read
+// from the history rows the fold keeps besides the latest one (kSettings +
+// '\x01' + ...); several changes at one instant: the last logged wins.
+struct DatedReturnSettings {
+  int64_t changed_at = 0;
+  ReturnSettings settings;
+};
+std::map<std::string, DatedReturnSettings> read_return_settings_at(const SellerRows& rows,
+                                                                   int64_t as_of);
+
+// A request with no decision (authorization, closure, buyer cancellation or
+// refund) at or before `as_of`, for the deadlines query.
+struct UndecidedReturn {
+  std::string return_id, order_id;
+  ReturnReason reason = ReturnReason::kDefective;
+  int64_t requested_at = 0;
+  int64_t response_due_at = 0;  // requested_at + 48 h
+};
+// Visits the undecided requests with requested_at in [from, min(to, as_of)],
+// newest first, until `fn` returns false.
+void visit_undecided_returns(const SellerRows& rows, int64_t from, int64_t to, int64_t as_of,
+                             const std::function<bool(const UndecidedReturn&)>& fn);
+
+// The JSON of an address as the returns listing writes it (optional fields
+// omitted when absent).
+void append_return_address_json(std::string& out, const Address& a);
 
 class ReturnsQueueProjection : public Projection {
  public:

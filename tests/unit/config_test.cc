@@ -103,7 +103,7 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
   // Every field of the struct (but config_file and kafka) is a setting.
   std::vector<std::string> keys;
   for (const auto& s : kSettings) keys.push_back(s.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "data_dir", "http",
+  EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "decisions_topic", "data_dir", "http",
                                             "batch_size", "batch_wait_ms", "stats_interval_s", "max_record_bytes",
                                             "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens"}));
 }
