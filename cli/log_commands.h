@@ -12,5 +12,7 @@ int log_count(const std::string& data_dir);
 int log_tail(const std::string& data_dir, int64_t n, int64_t partition);
 int log_verify(const std::string& data_dir);
 int log_rejected(const std::string& data_dir, int64_t limit);
+// `carelog replay`: rebuilds every projection, with progress on stderr.
+int run_replay(const std::string& data_dir);
 
 }  // namespace carelog

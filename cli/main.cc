@@ -115,6 +115,20 @@ int main(int argc, char** argv) {
     query->add_option(flag, q_params[p], std::string("the API's '") + p + "' parameter");
   }
 
+  // replay
+  auto* replay = app.add_subcommand("replay", "rebuild every projection from the log (engine stopped)");
+  std::string r_dir = "data", r_projection = "all";
+  replay->add_option("--data-dir", r_dir, "data directory")->capture_default_str();
+  replay->add_option("--projection", r_projection, "which projection to rebuild (all)")
+      ->check(CLI::IsMember({"all"}))
+      ->capture_default_str();
+
+  // audit
+  auto* audit = app.add_subcommand("audit", "prove what the log holds");
+  audit->require_subcommand(1);
+  auto* a_verify = audit->add_subcommand("verify", "walk every partition's hash chain (exit 1 if broken)");
+  a_verify->add_option("--data-dir", l_dir, "data directory")->capture_default_str();
+
   // gen
   auto* gen = app.add_subcommand("gen", "write a realistic, deterministic feed of envelopes (JSONL)");
   FeedOptions g;
@@ -133,6 +147,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2, like every bad configuration
   }
 
+  if (replay->parsed()) return run_replay(r_dir);
+  if (a_verify->parsed()) return log_verify(l_dir);
   if (query->parsed()) {
     QueryParams params;
     for (auto& [k, v] : q_params) {

@@ -143,6 +143,12 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       if (params_of(req, res, p)) send(res, queries.rejected(p));
     });
   });
+  srv.Get("/v1/audit/partitions", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+    guarded(req, res, "", [&] {
+      QueryParams p;
+      if (params_of(req, res, p)) send(res, queries.audit_partitions(p));
+    });
+  });
   srv.Get("/healthz", [ready](const httplib::Request&, httplib::Response& res) {
     bool ok = ready();
     res.status = ok ? 200 : 503;

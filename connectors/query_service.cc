@@ -119,6 +119,21 @@ class QueryTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// A query whose only parameter is as_of: validates it, opens the seller and
+// answers with `answer(rows, as_of)`.
+template <class Answer>
+QueryResponse as_of_query(const EventLog& log, const std::string& seller_id, const QueryParams& params,
+                          const Answer& answer) {
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  SellerView v;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
+      !open_seller(log, seller_id, v, bad)) {
+    return bad;
+  }
+  return {200, answer(*v.rows, as_of.value_or(v.newest))};
+}
+
 template <class Q>
 QueryResponse render(const std::variant<std::string, QueryError>& r) {
   if (const auto* e = std::get_if<QueryError>(&r)) return bad_parameter(e->parameter, e->message);
@@ -129,26 +144,16 @@ QueryResponse render(const std::variant<std::string, QueryError>& r) {
 
 QueryResponse QueryService::response_times(const std::string& seller_id, const QueryParams& params) const {
   QueryTimer t(metrics_, "response_times");
-  QueryResponse bad;
-  std::optional<int64_t> as_of;
-  SellerView v;
-  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
-      !open_seller(log_, seller_id, v, bad)) {
-    return bad;
-  }
-  return {200, response_times_json(seller_id, compute_response_times(*v.rows, as_of.value_or(v.newest)))};
+  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
+    return response_times_json(seller_id, compute_response_times(rows, as_of));
+  });
 }
 
 QueryResponse QueryService::response_times_table(const std::string& seller_id,
                                                  const QueryParams& params) const {
-  QueryResponse bad;
-  std::optional<int64_t> as_of;
-  SellerView v;
-  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
-      !open_seller(log_, seller_id, v, bad)) {
-    return bad;
-  }
-  return {200, carelog::response_times_table(seller_id, compute_response_times(*v.rows, as_of.value_or(v.newest)))};
+  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
+    return carelog::response_times_table(seller_id, compute_response_times(rows, as_of));
+  });
 }
 
 QueryResponse QueryService::returns(const std::string& seller_id, const QueryParams& params) const {
@@ -206,26 +211,16 @@ QueryResponse QueryService::messages(const std::string& seller_id, const QueryPa
 
 QueryResponse QueryService::account_health(const std::string& seller_id, const QueryParams& params) const {
   QueryTimer t(metrics_, "account_health");
-  QueryResponse bad;
-  std::optional<int64_t> as_of;
-  SellerView v;
-  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
-      !open_seller(log_, seller_id, v, bad)) {
-    return bad;
-  }
-  return {200, account_health_json(*v.rows, seller_id, as_of.value_or(v.newest))};
+  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
+    return account_health_json(rows, seller_id, as_of);
+  });
 }
 
 QueryResponse QueryService::return_settings(const std::string& seller_id, const QueryParams& params) const {
   QueryTimer t(metrics_, "return_settings");
-  QueryResponse bad;
-  std::optional<int64_t> as_of;
-  SellerView v;
-  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
-      !open_seller(log_, seller_id, v, bad)) {
-    return bad;
-  }
-  return {200, return_settings_json(*v.rows, seller_id, as_of.value_or(v.newest))};
+  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
+    return return_settings_json(rows, seller_id, as_of);
+  });
 }
 
 QueryResponse QueryService::deadlines(const std::string& seller_id, const QueryParams& params) const {
@@ -259,6 +254,21 @@ QueryResponse QueryService::order_history(const std::string& order_id, const Que
   });
   if (!body) return not_found("seller '" + seller_id + "' has no order '" + order_id + "'");
   return {200, *body};
+}
+
+QueryResponse QueryService::audit_partitions(const QueryParams& params) const {
+  QueryResponse bad;
+  if (!only_allowed(params, {}, bad)) return bad;
+  std::string out = "{\"partitions\":[";
+  bool first = true;
+  for (const auto& [p, h] : log_.heads()) {
+    if (!first) out += ',';
+    first = false;
+    out += "{\"partition\":" + std::to_string(p) + ",\"seq\":" + std::to_string(h.seq) + ",\"hash\":\"" +
+           to_hex(h.hash) + "\"}";
+  }
+  out += "]}";
+  return {200, out};
 }
 
 QueryResponse QueryService::rejected(const QueryParams& params) const {

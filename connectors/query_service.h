@@ -32,6 +32,8 @@ class QueryService {
   QueryResponse deadlines(const std::string& seller_id, const QueryParams& params) const;
   QueryResponse order_history(const std::string& order_id, const QueryParams& params) const;
   QueryResponse rejected(const QueryParams& params) const;
+  // Each partition's head (sequence, hash), for a third party to anchor.
+  QueryResponse audit_partitions(const QueryParams& params) const;
 
   // For the command line's table form: the response-time table text.
   QueryResponse response_times_table(const std::string& seller_id, const QueryParams& params) const;

@@ -89,6 +89,12 @@ def test_seed_scenario_through_kafka_and_http(brokers, topic, tmp_path):
     assert status == 404
     status, body = http_get(port, "/healthz")
     assert status == 200
+    status, body = http_get(port, "/v1/audit/partitions")
+    assert status == 200
+    heads = {h["partition"]: h for h in body["partitions"]}
+    verify = carelog("log", "verify", "--data-dir", engine.data_dir).stdout
+    for p, h in heads.items():
+        assert f"partition {p}: head seq {h['seq']} hash {h['hash']}" in verify
     status, text = http_get(port, "/metrics")
     assert status == 200
     for name in ["carelog_log_events", "carelog_events_ingested_total", "carelog_events_duplicate_total",
