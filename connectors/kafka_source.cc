@@ -162,20 +162,29 @@ Status KafkaSource::next_batch(std::span<const SourceRecord>& out) {
   return Status::Ok();
 }
 
+void KafkaSource::refresh_lag() {
+  if (!metrics_) return;
+  for (auto& [p, next] : next_offsets_) {
+    // Watermarks cached from the last fetch responses: no broker round trip.
+    int64_t lo = 0, hi = -1;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), options_.topic.c_str(), p, &lo, &hi) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0) {
+      metrics_->set_lag(options_.topic, p, std::max<int64_t>(0, hi - next));
+    }
+  }
+}
+
 void KafkaSource::batch_committed() {
-  if (records_.empty()) return;
+  if (records_.empty()) {
+    refresh_lag();  // idle: the gauges still follow the partitions' ends
+    return;
+  }
   for (const auto& r : records_) next_offsets_[static_cast<int32_t>(r.partition)] = r.offset + 1;
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets_.size())));
   for (auto& [p, next] : next_offsets_) {
     rd_kafka_topic_partition_list_add(offsets.get(), options_.topic.c_str(), p)->offset = next;
-    if (metrics_) {
-      int64_t lo = 0, hi = 0;
-      if (rd_kafka_get_watermark_offsets(rk_.get(), options_.topic.c_str(), p, &lo, &hi) ==
-              RD_KAFKA_RESP_ERR_NO_ERROR && hi >= 0) {
-        metrics_->set_lag(options_.topic, p, std::max<int64_t>(0, hi - next));
-      }
-    }
   }
+  refresh_lag();
   rd_kafka_commit(rk_.get(), offsets.get(), 1 /* async */);
   release_in_hand();  // committed: nothing in hand any more
 }

@@ -76,6 +76,7 @@ class KafkaSource {
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void release_in_hand();
+  void refresh_lag();
 
   KafkaSourceOptions options_;
   ResumeFn resume_offset_;

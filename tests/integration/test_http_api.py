@@ -95,7 +95,12 @@ def test_seed_scenario_through_kafka_and_http(brokers, topic, tmp_path):
     verify = carelog("log", "verify", "--data-dir", engine.data_dir).stdout
     for p, h in heads.items():
         assert f"partition {p}: head seq {h['seq']} hash {h['hash']}" in verify
-    status, text = http_get(port, "/metrics")
+    deadline = time.time() + 10  # lag gauges follow the next fetch responses
+    while True:
+        status, text = http_get(port, "/metrics")
+        if "carelog_partition_lag{" in text or time.time() > deadline:
+            break
+        time.sleep(0.2)
     assert status == 200
     for name in ["carelog_log_events", "carelog_events_ingested_total", "carelog_events_duplicate_total",
                  "carelog_partition_lag{", "carelog_batch_seconds_bucket", 'carelog_query_seconds_bucket{endpoint="returns"']:
