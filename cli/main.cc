@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "cli/audit_commands.h"
 #include "cli/log_commands.h"
 #include "cli/query_command.h"
 #include "config/config.h"
@@ -129,6 +130,34 @@ int main(int argc, char** argv) {
   auto* a_verify = audit->add_subcommand("verify", "walk every partition's hash chain (exit 1 if broken)");
   a_verify->add_option("--data-dir", l_dir, "data directory")->capture_default_str();
 
+  // audit export
+  auto* a_export = audit->add_subcommand("export", "a seller's (or an order's) envelopes, byte for byte, in log order");
+  ExportOptions ex;
+  std::string ex_order, ex_until;
+  a_export->add_option("--data-dir", ex.data_dir, "data directory")->capture_default_str();
+  a_export->add_option("--seller", ex.seller, "seller id")->required();
+  a_export->add_option("--order", ex_order, "only this order's events (its returns, refunds, claims, messages)");
+  a_export->add_option("--until", ex_until, "only events with occurred_at at or before this RFC 3339 time");
+  a_export->add_flag("--with-derived", ex.with_derived, "include the engine's derived events");
+  a_export->add_option("--out", ex.out, "output file, - for stdout")->capture_default_str();
+
+  // rejected list|replay
+  auto* rej = app.add_subcommand("rejected", "rejected events: list them, re-submit chosen ones");
+  rej->require_subcommand(1);
+  RejectedFilter rf;
+  std::string rr_brokers = "127.0.0.1:9092", rr_topic = "carelog.events";
+  auto* rej_list = rej->add_subcommand("list", "rejected events with their reasons, as JSON lines");
+  auto* rej_replay = rej->add_subcommand("replay", "re-submit chosen rejected events to the source topic");
+  for (auto* c : {rej_list, rej_replay}) {
+    c->add_option("--data-dir", rf.data_dir, "data directory")->capture_default_str();
+    c->add_option("--seller", rf.seller, "only this seller's");
+    c->add_option("--code", rf.code, "only this reason code");
+    c->add_option("--position", rf.positions, "PARTITION:OFFSET of a rejected record (repeatable)");
+    c->add_option("--limit", rf.limit, "at most this many")->capture_default_str();
+  }
+  rej_replay->add_option("--brokers", rr_brokers, "Kafka bootstrap servers")->capture_default_str();
+  rej_replay->add_option("--topic", rr_topic, "topic to re-submit to (the source topic)")->capture_default_str();
+
   // gen
   auto* gen = app.add_subcommand("gen", "write a realistic, deterministic feed of envelopes (JSONL)");
   FeedOptions g;
@@ -148,6 +177,13 @@ int main(int argc, char** argv) {
   }
 
   if (replay->parsed()) return run_replay(r_dir);
+  if (a_export->parsed()) {
+    if (!ex_order.empty()) ex.order = ex_order;
+    if (!ex_until.empty()) ex.until = ex_until;
+    return audit_export(ex);
+  }
+  if (rej_list->parsed()) return rejected_list(rf);
+  if (rej_replay->parsed()) return rejected_replay(rf, rr_brokers, rr_topic);
   if (a_verify->parsed()) return log_verify(l_dir);
   if (query->parsed()) {
     QueryParams params;

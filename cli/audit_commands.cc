@@ -1,0 +1,169 @@
+#include "cli/audit_commands.h"
+
+#include <cstdio>
+#include <set>
+
+#include "connectors/kafka_client.h"
+#include "engine/event_log.h"
+#include "engine/returns_automation.h"
+#include "events/json_encoder.h"
+#include "events/text_rules.h"
+
+namespace carelog {
+namespace {
+
+std::unique_ptr<EventLog> open_read_only(const std::string& dir) {
+  std::unique_ptr<EventLog> log;
+  Status st = EventLog::open(dir, EventLogOptions{true, false}, log);
+  if (!st.ok()) std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+  return log;
+}
+
+bool matches(const RejectedRecord& r, const RejectedFilter& f) {
+  if (!f.seller.empty() && r.seller_id != f.seller) return false;
+  if (!f.code.empty() && r.reason.code != f.code) return false;
+  if (f.positions.empty()) return true;
+  std::string pos = std::to_string(r.partition) + ":" + std::to_string(r.offset);
+  for (const auto& p : f.positions) {
+    if (p == pos) return true;
+  }
+  return false;
+}
+
+std::string rejected_json(const RejectedRecord& r) {
+  std::string out = "{\"topic\":";
+  append_json_string(out, r.topic);
+  out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
+  out += ",\"seller_id\":";
+  append_json_string(out, r.seller_id);
+  out += ",\"event_id\":";
+  append_json_string(out, r.event_id);
+  out += ",\"code\":";
+  append_json_string(out, r.reason.code);
+  out += ",\"field\":";
+  append_json_string(out, r.reason.field);
+  out += ",\"message\":";
+  append_json_string(out, r.reason.message);
+  out += ",\"value\":";
+  append_json_string(out, r.value);
+  return out + "}";
+}
+
+}  // namespace
+
+int audit_export(const ExportOptions& o) {
+  auto log = open_read_only(o.data_dir);
+  if (!log) return 1;
+  auto partition = log->seller_partition(o.seller);
+  if (!partition) {
+    std::fprintf(stderr, "carelog: unknown seller '%s'\n", o.seller.c_str());
+    return 3;
+  }
+  std::optional<int64_t> until;
+  if (o.until) {
+    auto t = text::parse_rfc3339(*o.until);
+    if (!t) {
+      std::fprintf(stderr, "carelog: --until: expected an RFC 3339 time, got '%s'\n", o.until->c_str());
+      return 2;
+    }
+    until = t->micros;
+  }
+  // The order's events, from the history index (row 'h' 'E' order 0 seq).
+  std::optional<std::set<uint64_t>> order_seqs;
+  if (o.order) {
+    order_seqs.emplace();
+    auto rows = log->seller_rows(*partition, o.seller);
+    std::string prefix = std::string(1, row_tag::kHistory) + 'E' + *o.order + '\0';
+    rows->scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+      if (key.size() == prefix.size() + 8) order_seqs->insert(read_u64(key.data() + prefix.size()));
+      return true;
+    });
+    if (order_seqs->empty()) {
+      std::fprintf(stderr, "carelog: seller '%s' has no order '%s'\n", o.seller.c_str(), o.order->c_str());
+      return 3;
+    }
+  }
+  std::FILE* out = o.out == "-" ? stdout : std::fopen(o.out.c_str(), "wb");
+  if (!out) {
+    std::fprintf(stderr, "carelog: cannot write %s\n", o.out.c_str());
+    return 1;
+  }
+  uint64_t n = 0;
+  Status st = log->scan(*partition, 1, [&](const LogRecord& r, std::string_view) {
+    if (r.event.seller_id != o.seller) return true;
+    if (!o.with_derived && is_derived_event_id(r.event.event_id)) return true;
+    if (until && r.event.occurred_at.micros > *until) return true;
+    if (order_seqs && !order_seqs->count(r.seq)) return true;
+    std::fwrite(r.original.data(), 1, r.original.size(), out);
+    std::fputc('\n', out);
+    ++n;
+    return true;
+  });
+  if (out != stdout) std::fclose(out);
+  if (!st.ok()) {
+    std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "carelog audit export: %llu events\n", static_cast<unsigned long long>(n));
+  return 0;
+}
+
+int rejected_list(const RejectedFilter& f) {
+  auto log = open_read_only(f.data_dir);
+  if (!log) return 1;
+  int64_t shown = 0;
+  Status st = log->list_rejected([&](const RejectedRecord& r) {
+    if (shown >= f.limit) return false;
+    if (!matches(r, f)) return true;
+    std::printf("%s\n", rejected_json(r).c_str());
+    ++shown;
+    return true;
+  });
+  if (!st.ok()) {
+    std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int rejected_replay(const RejectedFilter& f, const std::string& brokers, const std::string& topic) {
+  auto log = open_read_only(f.data_dir);
+  if (!log) return 1;
+  std::vector<RejectedRecord> chosen;
+  Status st = log->list_rejected([&](const RejectedRecord& r) {
+    if (static_cast<int64_t>(chosen.size()) >= f.limit) return false;
+    if (matches(r, f)) chosen.push_back(r);
+    return true;
+  });
+  if (!st.ok()) {
+    std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+    return 1;
+  }
+  KafkaConf conf;
+  st = make_kafka_conf(brokers, {}, {{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}}, conf);
+  char err[512];
+  KafkaHandle rk(st.ok() ? rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err) : nullptr);
+  if (!rk) {
+    std::fprintf(stderr, "carelog: producer: %s\n", st.ok() ? err : st.message().c_str());
+    return 1;
+  }
+  conf.release();
+  for (const auto& r : chosen) {
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rk.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_VALUE(const_cast<char*>(r.value.data()), r.value.size()),
+        RD_KAFKA_V_KEY(r.key.empty() ? nullptr : r.key.data(), r.key.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_END);
+    if (e) {
+      std::fprintf(stderr, "carelog: produce: %s\n", rd_kafka_err2str(e));
+      return 1;
+    }
+  }
+  if (rd_kafka_flush(rk.get(), 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::fprintf(stderr, "carelog: flush to %s failed\n", topic.c_str());
+    return 1;
+  }
+  std::printf("re-submitted %zu rejected records to %s\n", chosen.size(), topic.c_str());
+  return 0;
+}
+
+}  // namespace carelog
