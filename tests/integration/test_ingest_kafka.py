@@ -44,7 +44,8 @@ def test_log_holds_exactly_the_valid_events_and_the_dlq_exactly_the_bad_ones(bro
     for seller, value in valid:
         expected_by_seller[seller].append(value)
     got_by_seller = collections.defaultdict(list)
-    records = log_records(engine.data_dir)
+    # (The engine's derived events, notifications for the returns, are not compared here.)
+    records = [r for r in log_records(engine.data_dir) if not r["event"]["event_id"].startswith("derived:")]
     for r in records:
         got_by_seller[r["event"]["seller_id"]].append(json.dumps(r["event"], ensure_ascii=False, separators=(",", ":")))
     assert len(records) == len(valid)
