@@ -117,7 +117,7 @@ int log_rejected(const std::string& data_dir, int64_t limit) {
 
 namespace carelog {
 
-int run_replay(const std::string& data_dir) {
+int run_replay(const std::string& data_dir, const ReturnsPolicy& policy) {
   std::unique_ptr<EventLog> log;
   Status st = EventLog::open(data_dir, EventLogOptions{}, log);
   if (!st.ok()) {
@@ -128,6 +128,7 @@ int run_replay(const std::string& data_dir) {
   auto start = std::chrono::steady_clock::now();
   auto last = start;
   ReplayOptions options;
+  options.projector.returns_policy = policy;
   options.progress = [&](uint64_t done, uint64_t total) {
     auto now = std::chrono::steady_clock::now();
     double secs = std::chrono::duration<double>(now - start).count();

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "projections/returns_queue.h"
+
 namespace carelog {
 
 int log_count(const std::string& data_dir);
@@ -13,6 +15,6 @@ int log_tail(const std::string& data_dir, int64_t n, int64_t partition);
 int log_verify(const std::string& data_dir);
 int log_rejected(const std::string& data_dir, int64_t limit);
 // `carelog replay`: rebuilds every projection, with progress on stderr.
-int run_replay(const std::string& data_dir);
+int run_replay(const std::string& data_dir, const ReturnsPolicy& policy);
 
 }  // namespace carelog

@@ -120,6 +120,8 @@ int main(int argc, char** argv) {
   auto* replay = app.add_subcommand("replay", "rebuild every projection from the log (engine stopped)");
   std::string r_dir = "data", r_projection = "all";
   replay->add_option("--data-dir", r_dir, "data directory")->capture_default_str();
+  std::optional<std::string> r_config;
+  replay->add_option("--config", r_config, "the engine's TOML config (its return policy)");
   replay->add_option("--projection", r_projection, "which projection to rebuild (all)")
       ->check(CLI::IsMember({"all"}))
       ->capture_default_str();
@@ -176,7 +178,15 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2, like every bad configuration
   }
 
-  if (replay->parsed()) return run_replay(r_dir);
+  if (replay->parsed()) {
+    Config cfg;
+    Status st = resolve_config(r_config, {}, env_lookup, cfg);
+    if (!st.ok()) {
+      std::fprintf(stderr, "carelog: bad configuration: %s\n", st.message().c_str());
+      return 2;
+    }
+    return run_replay(r_dir, returns_policy(cfg));
+  }
   if (a_export->parsed()) {
     if (!ex_order.empty()) ex.order = ex_order;
     if (!ex_until.empty()) ex.until = ex_until;

@@ -26,6 +26,7 @@ const std::vector<SettingSpec> kSettings = {
     {"log_level", SettingKind::kString, "trace, debug, info, warn, error"},
     {"marketplaces", SettingKind::kList, "accepted marketplace codes, comma separated"},
     {"admin_tokens", SettingKind::kList, "HTTP bearer tokens that may read every seller, comma separated"},
+    {"non_returnable_categories", SettingKind::kList, "item categories never returnable, comma separated"},
 };
 
 std::string flag_name(const SettingSpec& s) {
@@ -167,7 +168,9 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
       }
       return Status::Ok();
     case SettingKind::kList:
-      (key == "marketplaces" ? cfg.marketplaces : cfg.admin_tokens) = split_list(value);
+      (key == "marketplaces" ? cfg.marketplaces
+       : key == "admin_tokens" ? cfg.admin_tokens
+                               : cfg.non_returnable_categories) = split_list(value);
       return Status::Ok();
   }
   return Status::Ok();
@@ -222,6 +225,44 @@ Status load_config_file(const std::string& path, Config& cfg) {
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
       Status st = load_kafka_table(path, *t, "", cfg);
       if (!st.ok()) return st;
+      continue;
+    }
+    if (key == "holiday") {
+      const toml::table* t = node.as_table();
+      if (!t) return Status::Error(where(path, node, key) + ": expected tables [holiday.default], [holiday.FR], ...");
+      for (auto& [name, dates] : *t) {
+        std::string scope(name.str());
+        std::string k = "holiday." + scope;
+        bool mp = scope.size() == 2 && std::isupper(static_cast<unsigned char>(scope[0])) &&
+                  std::isupper(static_cast<unsigned char>(scope[1]));
+        bool mp_year = scope.size() == 7 && scope[2] == '.' && std::isupper(static_cast<unsigned char>(scope[0])) &&
+                       std::isupper(static_cast<unsigned char>(scope[1])) &&
+                       scope.find_first_not_of("0123456789", 3) == std::string::npos;
+        if (scope != "default" && !mp && !mp_year) {
+          return Status::Error(where(path, dates, k) +
+                               ": expected holiday.default, holiday.<MARKETPLACE> or holiday.\"<MARKETPLACE>.<YEAR>\"");
+        }
+        const toml::table* d = dates.as_table();
+        if (!d) return Status::Error(where(path, dates, k) + ": expected a table with ship_from, ship_to, return_until");
+        HolidayDates h;
+        for (auto& [field, v] : *d) {
+          std::string f(field.str());
+          int* month = f == "ship_from" ? &h.from_month : f == "ship_to" ? &h.to_month
+                       : f == "return_until" ? &h.until_month : nullptr;
+          int* day = f == "ship_from" ? &h.from_day : f == "ship_to" ? &h.to_day
+                     : f == "return_until" ? &h.until_day : nullptr;
+          if (!month) return Status::Error(where(path, v, k + "." + f) + ": unknown key (ship_from, ship_to, return_until)");
+          int m = 0, dd = 0;
+          std::string text = v.is_string() ? v.as_string()->get() : "";
+          if (text.size() != 5 || std::sscanf(text.c_str(), "%2d-%2d", &m, &dd) != 2 || m < 1 || m > 12 ||
+              dd < 1 || dd > 31) {
+            return Status::Error(where(path, v, k + "." + f) + ": expected a month-day like \"11-01\"");
+          }
+          *month = m;
+          *day = dd;
+        }
+        cfg.holidays[scope] = h;
+      }
       continue;
     }
     if (key == "seller_tokens") {

@@ -18,6 +18,15 @@
 
 namespace carelog {
 
+// A holiday return extension: orders shipped from..to (month-day, inclusive)
+// may be returned until `until` (in the next year when it falls before
+// `from`).
+struct HolidayDates {
+  int from_month = 11, from_day = 1;
+  int to_month = 12, to_day = 31;
+  int until_month = 1, until_day = 31;
+};
+
 struct Config {
   // "kafka" (consume `topic` from `brokers`) or "file:PATH.jsonl".
   std::string source = "kafka";
@@ -45,6 +54,12 @@ struct Config {
   // maps a seller_id to the token that sees only that seller. None: no auth.
   std::vector<std::string> admin_tokens;
   std::map<std::string, std::string> seller_tokens;
+  // Return policy: categories never returnable, and the holiday extension
+  // ([holiday.default], then [holiday.FR] per marketplace, then
+  // [holiday."FR.2012"] for one year's shipments). The default recurs every
+  // year: shipped 1 November - 31 December, returnable until 31 January.
+  std::vector<std::string> non_returnable_categories = {"grocery", "custom"};
+  std::map<std::string, HolidayDates> holidays;
 
   std::string effective_dlq_topic() const { return dlq_topic.empty() ? topic + ".dlq" : dlq_topic; }
   bool file_source() const { return source.rfind("file:", 0) == 0; }

@@ -76,9 +76,37 @@ Status bind_source(EventLog& log, const std::string& identity, const std::string
   return Status::Ok();
 }
 
+HolidayExtension to_extension(const HolidayDates& d) {
+  HolidayExtension h;
+  h.ship_from_month = d.from_month;
+  h.ship_from_day = d.from_day;
+  h.ship_to_month = d.to_month;
+  h.ship_to_day = d.to_day;
+  h.until_month = d.until_month;
+  h.until_day = d.until_day;
+  return h;
+}
+
+ReturnsPolicy policy_of(const Config& cfg) {
+  ReturnsPolicy p;
+  p.non_returnable_categories = cfg.non_returnable_categories;
+  for (const auto& [scope, dates] : cfg.holidays) {
+    auto dot = scope.find('.');
+    if (scope == "default") {
+      p.holiday = to_extension(dates);
+    } else if (dot == std::string::npos) {
+      p.marketplace_holiday[scope] = to_extension(dates);
+    } else {
+      p.year_overrides[scope.substr(0, dot)][std::atoi(scope.c_str() + dot + 1)] = to_extension(dates);
+    }
+  }
+  return p;
+}
+
 IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   IngestOptions o;
   o.topic = topic;
+  o.projector.returns_policy = policy_of(cfg);
   o.decoder.marketplaces = cfg.marketplaces;
   o.decoder.max_record_bytes = static_cast<size_t>(cfg.max_record_bytes);
   return o;
@@ -174,6 +202,8 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
 }
 
 }  // namespace
+
+ReturnsPolicy returns_policy(const Config& cfg) { return policy_of(cfg); }
 
 int run_engine(const Config& cfg) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("carelog"));

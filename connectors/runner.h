@@ -7,10 +7,15 @@
 #pragma once
 
 #include "config/config.h"
+#include "projections/returns_queue.h"
 
 namespace carelog {
 
 // Returns the process exit code.
 int run_engine(const Config& config);
+
+// The return policy of the config: [holiday.default], [holiday.FR] and
+// [holiday."FR.2012"] tables, and the non-returnable categories.
+ReturnsPolicy returns_policy(const Config& config);
 
 }  // namespace carelog

@@ -22,7 +22,7 @@ N_SEED = len(SEED_LINES)  # 85 events
 # environment variable and a key in the TOML config").
 SETTINGS = ["source", "brokers", "topic", "group", "dlq_topic", "data_dir", "http", "batch_size",
             "batch_wait_ms", "stats_interval_s", "max_record_bytes", "follow", "disable_wal",
-            "log_level", "marketplaces", "admin_tokens", "decisions_topic"]
+            "log_level", "marketplaces", "admin_tokens", "decisions_topic", "non_returnable_categories"]
 
 
 def run_file(path, data_dir, *extra, check=True, **kw):

@@ -105,7 +105,7 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
   for (const auto& s : kSettings) keys.push_back(s.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "decisions_topic", "data_dir", "http",
                                             "batch_size", "batch_wait_ms", "stats_interval_s", "max_record_bytes",
-                                            "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens"}));
+                                            "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));
 }
 
 TEST(ConfigDefaults, FileSourceAccessors) {
@@ -612,6 +612,55 @@ TEST(ConfigValidate, NamesTheBadSetting) {
   st = validate_config(c);
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(contains(st.message(), "topic")) << st.message();
+}
+
+}  // namespace
+}  // namespace carelog
+
+namespace carelog {
+namespace {
+
+TEST(ConfigHoliday, DefaultMarketplaceAndYearTablesAndCategories) {
+  testing::TempDir dir;
+  std::string path = dir / "h.toml";
+  {
+    std::ofstream f(path);
+    f << "non_returnable_categories = [\"grocery\", \"custom\", \"media\"]\n"
+         "[holiday.default]\nship_from = \"11-15\"\n"
+         "[holiday.DE]\nreturn_until = \"01-15\"\n"
+         "[holiday.\"FR.2012\"]\nship_from = \"10-01\"\nship_to = \"12-24\"\nreturn_until = \"02-28\"\n";
+  }
+  Config c;
+  Status st = load_config_file(path, c);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(c.non_returnable_categories, (std::vector<std::string>{"grocery", "custom", "media"}));
+  ASSERT_EQ(c.holidays.size(), 3u);
+  EXPECT_EQ(c.holidays["default"].from_month, 11);
+  EXPECT_EQ(c.holidays["default"].from_day, 15);
+  EXPECT_EQ(c.holidays["default"].until_month, 1);  // unset fields keep the default
+  EXPECT_EQ(c.holidays["DE"].until_day, 15);
+  EXPECT_EQ(c.holidays["FR.2012"].to_day, 24);
+  EXPECT_EQ(c.holidays["FR.2012"].until_month, 2);
+}
+
+TEST(ConfigHoliday, BadDatesAndScopesNameFileLineAndKey) {
+  testing::TempDir dir;
+  std::string path = dir / "bad.toml";
+  {
+    std::ofstream f(path);
+    f << "[holiday.FR]\nship_from = \"1st of November\"\n";
+  }
+  Config c;
+  Status st = load_config_file(path, c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find(path + ":2: key 'holiday.FR.ship_from'"), std::string::npos) << st.message();
+  {
+    std::ofstream f(path);
+    f << "[holiday.France]\nship_from = \"11-01\"\n";
+  }
+  st = load_config_file(path, c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("holiday.France"), std::string::npos) << st.message();
 }
 
 }  // namespace
