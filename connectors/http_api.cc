@@ -149,14 +149,22 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       if (params_of(req, res, p)) send(res, queries.audit_partitions(p));
     });
   });
-  srv.Get("/healthz", [ready](const httplib::Request&, httplib::Response& res) {
+  srv.Get("/healthz", [ready](const httplib::Request& req, httplib::Response& res) {
+    if (!req.params.empty()) {
+      return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");
+    }
     bool ok = ready();
     res.status = ok ? 200 : 503;
     if (!ok) res.set_header("Retry-After", "1");
     res.set_content(ok ? R"({"status":"ok"})" : R"({"status":"starting"})", "application/json");
   });
   srv.Get("/metrics", [&metrics, guarded](const httplib::Request& req, httplib::Response& res) {
-    guarded(req, res, "", [&] { res.set_content(metrics.render_prometheus(), "text/plain; version=0.0.4"); });
+    guarded(req, res, "", [&] {
+      if (!req.params.empty()) {
+        return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");
+      }
+      res.set_content(metrics.render_prometheus(), "text/plain; version=0.0.4");
+    });
   });
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {

@@ -214,7 +214,35 @@ std::string encode_json(const Event& event) {
   return out;
 }
 
+namespace {
+// `s` with every byte that does not start a valid UTF-8 sequence replaced by
+// U+FFFD, so that what carelog writes is always valid JSON (request
+// parameters and rejected records may hold any bytes).
+std::string replace_invalid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n > 0 && i + n <= s.size() && text::valid_utf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
+  if (!text::valid_utf8(s)) {
+    const std::string fixed = replace_invalid_utf8(s);
+    append_json_string(out, fixed);
+    return;
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (char ch : s) {

@@ -56,23 +56,6 @@ struct Count {
   int64_t numerator = 0, denominator = 0;
 };
 
-// numerator / denominator, rounded half up to 4 decimals, as a JSON number.
-std::string format_rate(const Count& c) {
-  using Wide = __int128;
-  const Wide scaled = (Wide{c.numerator} * 20000 + c.denominator) / (Wide{c.denominator} * 2);
-  const auto whole = static_cast<int64_t>(scaled / 10000);
-  auto frac = static_cast<int64_t>(scaled % 10000);
-  std::string out = std::to_string(whole);
-  if (frac != 0) {
-    std::string digits = std::to_string(frac);
-    digits.insert(0, 4 - digits.size(), '0');
-    while (digits.back() == '0') digits.pop_back();
-    out += '.';
-    out += digits;
-  }
-  return out;
-}
-
 bool meets_target(const MetricSpec& m, const Count& c) {
   using Wide = __int128;
   const Wide lhs = Wide{c.numerator} * m.target_den;  // rate * den * target_den
@@ -84,7 +67,7 @@ void append_metric(std::string& out, const MetricSpec& m, const Count& c, bool f
   if (!first) out += ',';
   append_json_string(out, m.name);
   out += ":{\"rate\":";
-  out += c.denominator == 0 ? "null" : format_rate(c);
+  out += format_ratio(c.numerator, c.denominator);
   out += ",\"numerator\":" + std::to_string(c.numerator);
   out += ",\"denominator\":" + std::to_string(c.denominator);
   out += ",\"window_days\":" + std::to_string(m.window_days);

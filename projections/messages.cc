@@ -297,12 +297,7 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
       return QueryError{"cursor", "not a cursor of this listing"};
     }
   }
-  // as_of 0 means "not given": the seller's newest instant (nothing is later).
-  int64_t as_of = q.as_of;
-  if (as_of == 0) {
-    auto meta = read_seller_meta(rows);
-    as_of = meta ? meta->newest_micros : std::numeric_limits<int64_t>::max();
-  }
+  const int64_t as_of = q.as_of;  // resolved by the caller (default: the seller's newest instant)
   int64_t hi = as_of;  // inclusive upper bound on occurred_at
   if (q.to) hi = std::min(hi, *q.to);
   const int64_t lo = q.from.value_or(std::numeric_limits<int64_t>::min());

@@ -140,6 +140,7 @@ void scan_orders_placed(const SellerRows& rows, int64_t from, int64_t to,
   append_time(begin, from);
   append_time(end, to);
   rows.scan(begin, end, false, [&](std::string_view key, std::string_view) {
+    if (key.size() <= 9) return true;  // not an index row (corrupt)
     auto o = read_facts(rows, key.substr(9));
     return o ? fn(*o) : true;
   });
@@ -168,12 +169,12 @@ void OrderFactsProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
           rows.put(placed_index_key(at, d.order_id), "");
         } else if constexpr (std::is_same_v<T, OrderShipped>) {
           if (auto o = read_facts(rows, d.order_id)) {
-            if (!o->shipped_at) o->shipped_at = at;
+            if (!o->shipped_at || at < *o->shipped_at) o->shipped_at = at;  // the earliest, whatever the log order
             put(rows, *o);
           }
         } else if constexpr (std::is_same_v<T, OrderDelivered>) {
           if (auto o = read_facts(rows, d.order_id)) {
-            if (!o->delivered_at) o->delivered_at = at;
+            if (!o->delivered_at || at < *o->delivered_at) o->delivered_at = at;
             put(rows, *o);
           }
         } else if constexpr (std::is_same_v<T, OrderCancelled>) {

@@ -2,6 +2,23 @@
 
 namespace carelog {
 
+std::string format_ratio(int64_t numerator, int64_t denominator) {
+  if (denominator == 0) return "null";
+  using Wide = __int128;
+  const Wide scaled = (Wide{numerator} * 20000 + denominator) / (Wide{denominator} * 2);
+  const auto whole = static_cast<int64_t>(scaled / 10000);
+  auto frac = static_cast<int64_t>(scaled % 10000);
+  std::string out = std::to_string(whole);
+  if (frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 4 - digits.size(), '0');
+    while (digits.back() == '0') digits.pop_back();
+    out += '.';
+    out += digits;
+  }
+  return out;
+}
+
 std::string encode_cursor(std::string_view key) {
   static const char* digits = "0123456789abcdef";
   std::string out;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "events/event.h"
@@ -39,6 +40,11 @@ struct QueryError {
   std::string parameter;
   std::string message;
 };
+
+// numerator / denominator rounded half up to 4 decimals, as a JSON number
+// without trailing zeros ("0.5", "0.7778", "1"); "null" when denominator is 0.
+// Every rate carelog prints goes through here, so equal ratios print alike.
+std::string format_ratio(int64_t numerator, int64_t denominator);
 
 // Pagination: rows are listed newest first; a cursor is the opaque key of the
 // last row returned (hex-encoded), and the next page starts after it.

@@ -38,20 +38,6 @@ void finish(const Tally& t, ResponseWindow& w) {
   }
 }
 
-// A JSON number with at most 4 decimals and no trailing zeros (0.5, 0.7778, 1).
-std::string format_rate(double r) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", r);
-  std::string s(buf);
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
-
-void append_rate(std::string& out, const std::optional<double>& r) {
-  out += r ? format_rate(*r) : "null";
-}
-
 std::string utc(int64_t micros) { return format_rfc3339(Timestamp{micros, 0}); }
 
 // "Jan 3, 2013" (UTC), the seed's column headers.
@@ -147,9 +133,10 @@ std::string response_times_json(const std::string& seller_id, const ResponseTime
     if (i) out += ',';
     out += "\"" + std::to_string(w.days) + "d\":{\"from\":\"" + utc(w.from) + "\",\"to\":\"" +
            utc(w.to) + "\",\"on_time\":{\"count\":" + std::to_string(w.on_time) + ",\"rate\":";
-    append_rate(out, w.on_time_rate);
+    const int64_t denominator = w.on_time + w.late + w.no_response;
+    out += format_ratio(w.on_time, denominator);
     out += "},\"late\":{\"count\":" + std::to_string(w.late_count) + ",\"rate\":";
-    append_rate(out, w.late_rate);
+    out += format_ratio(w.late_count, denominator);
     out += "},\"no_response_over_24h\":" + std::to_string(w.no_response) +
            ",\"responded_over_24h\":" + std::to_string(w.late) +
            ",\"pending\":" + std::to_string(w.pending) + ",\"average_response_seconds\":" +

@@ -542,6 +542,7 @@ void scan_requests(const SellerRows& rows, int64_t lo, int64_t hi,
   if (lo > hi) return;
   rows.scan(time_prefix(lo), prefix_end(time_prefix(hi)), true,
             [&](std::string_view key, std::string_view) {
+              if (key.size() <= 9) return true;  // not an index row (corrupt)
               auto x = read_return(rows, key.substr(9));
               return x ? fn(key, *x) : true;
             });

@@ -120,3 +120,9 @@ def test_decisions_exactly_once_by_event_id_across_sigkill(brokers, topic, tmp_p
     records = consume_all(brokers, decisions, len(derived))
     ids = [json.loads(r["payload"])["event_id"] for r in records]
     assert set(ids) == set(derived)
+
+    # A rebuild derives the same events, byte for byte, and publishes nothing.
+    from conftest import carelog
+    p = carelog("replay", "--data-dir", data)
+    assert p.stdout.strip().endswith(f"{len(derived)} derived events checked, 0 differ"), p.stdout
+    assert len(consume_all(brokers, decisions, len(records), timeout=0)) == len(records)
