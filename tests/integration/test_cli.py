@@ -278,9 +278,13 @@ def test_run_help_lists_every_flag_and_variable():
     for key in SETTINGS:
         flag = "--" + key.replace("_", "-")
         var = "CARELOG_" + key.upper()
-        line = next((l for l in out.splitlines() if re.match(rf"\s+{re.escape(flag)}\b", l)), None)
-        assert line is not None, f"{flag} missing from --help:\n{out}"
-        assert var in line, f"{var} not on the line of {flag}: {line!r}"
+        lines = out.splitlines()
+        at = next((i for i, l in enumerate(lines) if re.match(rf"\s+{re.escape(flag)}\b", l)), None)
+        assert at is not None, f"{flag} missing from --help:\n{out}"
+        # The option's entry: its line and the description wrapped under it.
+        entry = lines[at] + " " + " ".join(
+            l for l in lines[at + 1:at + 3] if not re.match(r"\s+-", l))
+        assert var in entry, f"{var} not in the entry of {flag}: {entry!r}"
     assert "--config" in out and "CARELOG_CONFIG" in out
 
 
