@@ -1,22 +1,12 @@
 #include "projections/returns_queue.h"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
 
 #include "events/json_encoder.h"
-#include "projections/row_codec.h"
+#include "projections/return_rows.h"
 
-// Rows (all of this seller):
-//   kReturn + return_id                     -> ReturnRow (below)
-//   kReturn + '\x01' + order_id + '\0' + id -> "" (the order's requests; ids are
-//                                              printable ASCII, so never '\x01')
-//   kReturnByTime + time(requested_at) + id -> "" (newest first = reverse scan)
-//   kSettings + marketplace                 -> ReturnSettings (the latest in log order)
-//   kSettings + '\x01' + u64 len + marketplace + time(occurred_at) + u64 seq
-//                                           -> ReturnSettings (every change, for
-//                                              time travel; marketplace codes are
-//                                              printable, so never '\x01')
+// The rows, their keys and values: return_rows.h. The policy: return_policy.h.
 //
 // The fold records instants only; everything below is decided at query time
 // for `as_of`:
@@ -41,314 +31,29 @@
 namespace carelog {
 namespace {
 
-constexpr uint8_t kReturnFormat = 1;
-constexpr uint8_t kSettingsFormat = 1;
-constexpr int64_t kResponseDue = 48 * kMicrosPerHour;
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
-struct ReturnRowItem {
-  std::string sku, asin, title;
-  int32_t quantity = 1;
-};
+using return_rows::encode_return;
+using return_rows::encode_settings;
+using return_rows::kResponseDue;
+using return_rows::order_returns_prefix;
+using return_rows::read_return;
+using return_rows::read_settings;
+using return_rows::return_key;
+using return_rows::ReturnRow;
+using return_rows::ReturnRowItem;
+using return_rows::settings_history_key;
+using return_rows::settings_key;
+using return_rows::time_prefix;
 
-struct ReturnRowRefund {
-  std::string refund_id;
-  int64_t at = 0;
-  int64_t cents = 0;
-  RefundKind kind = RefundKind::kPartial;
-};
-
-struct ReturnRow {
-  std::string return_id, order_id, buyer_id, marketplace, currency;
-  int64_t requested_at = 0;
-  ReturnReason reason = ReturnReason::kDefective;
-  std::optional<std::string> comment;
-  bool gift = false;
-  std::vector<ReturnRowItem> items;
-  int64_t value_cents = 0;
-  bool in_policy = false;
-  std::optional<int64_t> authorized_at;
-  AuthorizedBy authorized_by = AuthorizedBy::kSeller;
-  std::string rma;
-  Address address;
-  LabelKind label = LabelKind::kUnpaid;
-  std::optional<int64_t> closed_at;
-  ClosedBy closed_by = ClosedBy::kSeller;
-  CloseReason close_reason = CloseReason::kTechnicalIssueResolved;
-  std::optional<int64_t> cancelled_at, item_received_at, completed_at;
-  std::vector<ReturnRowRefund> refunds;
-
-  bool terminal() const { return closed_at || cancelled_at || completed_at; }
-  // The instant it stopped being open (closed, cancelled or completed), if any.
-  std::optional<int64_t> terminal_at() const {
-    if (closed_at) return closed_at;
-    if (cancelled_at) return cancelled_at;
-    return completed_at;
-  }
-  std::optional<int64_t> first_decision() const {
-    std::optional<int64_t> d;
-    auto take = [&](const std::optional<int64_t>& t) {
-      if (t && (!d || *t < *d)) d = t;
-    };
-    take(authorized_at);
-    take(closed_at);
-    take(cancelled_at);
-    for (const auto& r : refunds) take(r.at);
-    return d;
-  }
-  bool late_at(int64_t as_of) const {
-    const int64_t due = requested_at + kResponseDue;
-    if (as_of <= due) return false;
-    auto d = first_decision();
-    return !d || *d > due;
-  }
-};
-
-// ---- keys ----
-std::string return_key(std::string_view return_id) {
-  std::string k(1, row_tag::kReturn);
-  k.append(return_id);
-  return k;
-}
-std::string order_returns_prefix(std::string_view order_id) {
-  std::string k(1, row_tag::kReturn);
-  k.push_back('\x01');
-  k.append(order_id);
-  k.push_back('\0');
-  return k;
-}
-std::string time_prefix(int64_t at) {
-  std::string k(1, row_tag::kReturnByTime);
-  append_time(k, at);
-  return k;
-}
-std::string settings_key(std::string_view marketplace) {
-  std::string k(1, row_tag::kSettings);
-  k.append(marketplace);
-  return k;
-}
-constexpr char kSettingsHistoryByte = '\x01';
-std::string settings_history_prefix() {
-  std::string k(1, row_tag::kSettings);
-  k.push_back(kSettingsHistoryByte);
-  return k;
-}
-std::string settings_history_key(std::string_view marketplace, int64_t at, uint64_t seq) {
-  std::string k = settings_history_prefix();
-  append_u64(k, marketplace.size());
-  k.append(marketplace);
-  append_time(k, at);
-  append_u64(k, seq);
-  return k;
-}
-
-// ---- codecs ----
-void write_address(RowWriter& w, const Address& a) {
-  w.str(a.name);
-  w.str(a.line1);
-  w.opt_str(a.line2);
-  w.str(a.city);
-  w.opt_str(a.region);
-  w.str(a.postal_code);
-  w.str(a.country);
-  w.opt_str(a.phone);
-}
-void read_address(RowReader& r, Address& a) {
-  a.name = r.str();
-  a.line1 = r.str();
-  a.line2 = r.opt_str();
-  a.city = r.str();
-  a.region = r.opt_str();
-  a.postal_code = r.str();
-  a.country = r.str();
-  a.phone = r.opt_str();
-}
-
-std::string encode_return(const ReturnRow& x) {
-  std::string out;
-  RowWriter w(out);
-  w.u8(kReturnFormat);
-  w.str(x.return_id);
-  w.str(x.order_id);
-  w.str(x.buyer_id);
-  w.str(x.marketplace);
-  w.str(x.currency);
-  w.i64(x.requested_at);
-  w.u8(static_cast<uint8_t>(x.reason));
-  w.opt_str(x.comment);
-  w.boolean(x.gift);
-  w.i32(static_cast<int32_t>(x.items.size()));
-  for (const auto& i : x.items) {
-    w.str(i.sku);
-    w.str(i.asin);
-    w.str(i.title);
-    w.i32(i.quantity);
-  }
-  w.i64(x.value_cents);
-  w.boolean(x.in_policy);
-  w.opt_i64(x.authorized_at);
-  w.u8(static_cast<uint8_t>(x.authorized_by));
-  w.str(x.rma);
-  write_address(w, x.address);
-  w.u8(static_cast<uint8_t>(x.label));
-  w.opt_i64(x.closed_at);
-  w.u8(static_cast<uint8_t>(x.closed_by));
-  w.u8(static_cast<uint8_t>(x.close_reason));
-  w.opt_i64(x.cancelled_at);
-  w.opt_i64(x.item_received_at);
-  w.opt_i64(x.completed_at);
-  w.i32(static_cast<int32_t>(x.refunds.size()));
-  for (const auto& r : x.refunds) {
-    w.str(r.refund_id);
-    w.i64(r.at);
-    w.i64(r.cents);
-    w.u8(static_cast<uint8_t>(r.kind));
-  }
-  return out;
-}
-
-bool decode_return(std::string_view bytes, ReturnRow& x) {
-  RowReader r(bytes);
-  if (r.u8() != kReturnFormat) return false;
-  x.return_id = r.str();
-  x.order_id = r.str();
-  x.buyer_id = r.str();
-  x.marketplace = r.str();
-  x.currency = r.str();
-  x.requested_at = r.i64();
-  x.reason = static_cast<ReturnReason>(r.u8());
-  x.comment = r.opt_str();
-  x.gift = r.boolean();
-  int32_t n = r.i32();
-  if (!r.ok() || n < 0 || n > 100000) return false;
-  x.items.resize(static_cast<size_t>(n));
-  for (auto& i : x.items) {
-    i.sku = r.str();
-    i.asin = r.str();
-    i.title = r.str();
-    i.quantity = r.i32();
-  }
-  x.value_cents = r.i64();
-  x.in_policy = r.boolean();
-  x.authorized_at = r.opt_i64();
-  x.authorized_by = static_cast<AuthorizedBy>(r.u8());
-  x.rma = r.str();
-  read_address(r, x.address);
-  x.label = static_cast<LabelKind>(r.u8());
-  x.closed_at = r.opt_i64();
-  x.closed_by = static_cast<ClosedBy>(r.u8());
-  x.close_reason = static_cast<CloseReason>(r.u8());
-  x.cancelled_at = r.opt_i64();
-  x.item_received_at = r.opt_i64();
-  x.completed_at = r.opt_i64();
-  n = r.i32();
-  if (!r.ok() || n < 0 || n > 100000) return false;
-  x.refunds.resize(static_cast<size_t>(n));
-  for (auto& f : x.refunds) {
-    f.refund_id = r.str();
-    f.at = r.i64();
-    f.cents = r.i64();
-    f.kind = static_cast<RefundKind>(r.u8());
-  }
-  return r.ok() && r.at_end();
-}
-
-template <class Rows>
-std::optional<ReturnRow> read_return(const Rows& rows, std::string_view return_id) {
-  auto raw = rows.get(return_key(return_id));
-  if (!raw) return std::nullopt;
-  ReturnRow x;
-  if (!decode_return(*raw, x)) return std::nullopt;
-  return x;
-}
-
-std::string encode_settings(const ReturnSettings& s) {
-  std::string out;
-  RowWriter w(out);
-  w.u8(kSettingsFormat);
-  w.u8(static_cast<uint8_t>(s.auto_authorize));
-  w.i32(s.return_window_days);
-  write_address(w, s.return_address);
-  w.boolean(s.email_action_links);
-  return out;
-}
-
-std::optional<ReturnSettings> decode_settings(std::string_view bytes) {
-  RowReader r(bytes);
-  if (r.u8() != kSettingsFormat) return std::nullopt;
-  ReturnSettings s;
-  s.auto_authorize = static_cast<AutoAuthorize>(r.u8());
-  s.return_window_days = r.i32();
-  read_address(r, s.return_address);
-  s.email_action_links = r.boolean();
-  if (!r.ok() || !r.at_end()) return std::nullopt;
-  return s;
-}
-
-template <class Rows>
-std::optional<ReturnSettings> read_settings(const Rows& rows, std::string_view marketplace) {
-  auto raw = rows.get(settings_key(marketplace));
-  if (!raw) return std::nullopt;
-  return decode_settings(*raw);
-}
-
-// ---- policy helpers ----
+// ASCII lower case (return_policy.cc has the same helper for categories).
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
-}
-
-std::chrono::year_month_day utc_date(int64_t micros) {
-  using namespace std::chrono;
-  return year_month_day{floor<days>(sys_time<microseconds>{microseconds{micros}})};
-}
-
-// The first instant of the UTC day after y-m-d (days past the month's end roll over).
-int64_t start_of_next_day(int year, int month, int day) {
-  using namespace std::chrono;
-  const sys_days d =
-      sys_days{std::chrono::year{year} / std::chrono::month{unsigned(month)} / 1} + days{day};
-  return duration_cast<microseconds>(d.time_since_epoch()).count();
-}
-
-const HolidayExtension& holiday_for(const ReturnsPolicy& policy, const std::string& marketplace,
-                                    int year) {
-  if (auto m = policy.year_overrides.find(marketplace); m != policy.year_overrides.end()) {
-    if (auto y = m->second.find(year); y != m->second.end()) return y->second;
-  }
-  if (auto m = policy.marketplace_holiday.find(marketplace);
-      m != policy.marketplace_holiday.end()) {
-    return m->second;
-  }
-  return policy.holiday;
-}
-
-bool in_holiday_extension(const ReturnsPolicy& policy, const OrderFacts& order,
-                          int64_t requested_at) {
-  if (!order.shipped_at) return false;
-  const auto date = utc_date(*order.shipped_at);
-  const int ship_year = static_cast<int>(date.year());
-  const int md =
-      static_cast<int>(unsigned(date.month())) * 100 + static_cast<int>(unsigned(date.day()));
-  const HolidayExtension& h = holiday_for(policy, order.marketplace, ship_year);
-  const int from = h.ship_from_month * 100 + h.ship_from_day;
-  const int to = h.ship_to_month * 100 + h.ship_to_day;
-  const int until = h.until_month * 100 + h.until_day;
-  // A period that wraps the year end (from > to) started the year before
-  // when the order shipped in its January part.
-  int period_year = ship_year;
-  if (from <= to) {
-    if (md < from || md > to) return false;
-  } else {
-    if (md < from && md > to) return false;
-    if (md <= to) period_year = ship_year - 1;
-  }
-  const int until_year = until < from ? period_year + 1 : period_year;
-  return requested_at < start_of_next_day(until_year, h.until_month, h.until_day);
 }
 
 // ---- JSON ----
@@ -664,38 +369,6 @@ class Folder {
 
 }  // namespace
 
-std::optional<ReturnSettings> read_return_settings(const SellerRows& rows,
-                                                   std::string_view marketplace) {
-  return read_settings(rows, marketplace);
-}
-std::optional<ReturnSettings> read_return_settings(const SellerRowWriter& rows,
-                                                   std::string_view marketplace) {
-  return read_settings(rows, marketplace);
-}
-
-std::map<std::string, DatedReturnSettings> read_return_settings_at(const SellerRows& rows,
-                                                                   int64_t as_of) {
-  std::map<std::string, DatedReturnSettings> out;
-  const std::string prefix = settings_history_prefix();
-  // Changes are rare: one forward pass keeps, per marketplace, the last one
-  // (by occurred_at, then log order) at or before as_of.
-  rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view value) {
-    std::string_view rest = key.substr(prefix.size());
-    if (rest.size() < 8) return true;
-    const uint64_t len = read_u64(rest.data());
-    rest.remove_prefix(8);
-    if (len > rest.size() || rest.size() - len != 16) return true;  // not a history row
-    const std::string marketplace(rest.substr(0, len));
-    const int64_t at = read_time(rest.data() + len);
-    if (at > as_of) return true;
-    auto settings = decode_settings(value);
-    if (!settings) return true;  // corrupt row: skip
-    out[marketplace] = DatedReturnSettings{at, std::move(*settings)};
-    return true;
-  });
-  return out;
-}
-
 void visit_undecided_returns(const SellerRows& rows, int64_t from, int64_t to, int64_t as_of,
                              const std::function<bool(const UndecidedReturn&)>& fn) {
   scan_requests(rows, from, std::min(to, as_of), [&](std::string_view, const ReturnRow& x) {
@@ -704,26 +377,6 @@ void visit_undecided_returns(const SellerRows& rows, int64_t from, int64_t to, i
                               x.requested_at + kResponseDue});
   });
 }
-
-bool in_return_policy(const ReturnsPolicy& policy, const OrderFacts& order,
-                      const std::vector<std::string>& requested_skus, int32_t window_days,
-                      int64_t requested_at) {
-  for (const auto& sku : requested_skus) {
-    for (const auto& item : order.items) {
-      if (item.sku != sku) continue;
-      const std::string category = lower_ascii(item.category);
-      for (const auto& banned : policy.non_returnable_categories) {
-        if (category == lower_ascii(banned)) return false;
-      }
-    }
-  }
-  // The window runs from delivery, else shipping; before either it has not
-  // started, so it cannot have closed.
-  const std::optional<int64_t> start = order.delivered_at ? order.delivered_at : order.shipped_at;
-  if (!start || requested_at <= *start + int64_t{window_days} * kMicrosPerDay) return true;
-  return in_holiday_extension(policy, order, requested_at);
-}
-
 void ReturnsQueueProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
   Folder folder(policy_, e.event, e.seq, rows);
   std::visit(folder, e.event.data);

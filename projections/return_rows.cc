@@ -1,0 +1,225 @@
+#include "projections/return_rows.h"
+
+#include <map>
+
+#include "projections/row_codec.h"
+
+namespace carelog {
+namespace return_rows {
+namespace {
+
+constexpr uint8_t kReturnFormat = 1;
+constexpr uint8_t kSettingsFormat = 1;
+
+constexpr char kSettingsHistoryByte = '\x01';
+std::string settings_history_prefix() {
+  std::string k(1, row_tag::kSettings);
+  k.push_back(kSettingsHistoryByte);
+  return k;
+}
+
+void write_address(RowWriter& w, const Address& a) {
+  w.str(a.name);
+  w.str(a.line1);
+  w.opt_str(a.line2);
+  w.str(a.city);
+  w.opt_str(a.region);
+  w.str(a.postal_code);
+  w.str(a.country);
+  w.opt_str(a.phone);
+}
+void read_address(RowReader& r, Address& a) {
+  a.name = r.str();
+  a.line1 = r.str();
+  a.line2 = r.opt_str();
+  a.city = r.str();
+  a.region = r.opt_str();
+  a.postal_code = r.str();
+  a.country = r.str();
+  a.phone = r.opt_str();
+}
+
+}  // namespace
+
+std::string return_key(std::string_view return_id) {
+  std::string k(1, row_tag::kReturn);
+  k.append(return_id);
+  return k;
+}
+std::string order_returns_prefix(std::string_view order_id) {
+  std::string k(1, row_tag::kReturn);
+  k.push_back('\x01');
+  k.append(order_id);
+  k.push_back('\0');
+  return k;
+}
+std::string time_prefix(int64_t at) {
+  std::string k(1, row_tag::kReturnByTime);
+  append_time(k, at);
+  return k;
+}
+std::string settings_key(std::string_view marketplace) {
+  std::string k(1, row_tag::kSettings);
+  k.append(marketplace);
+  return k;
+}
+std::string settings_history_key(std::string_view marketplace, int64_t at, uint64_t seq) {
+  std::string k = settings_history_prefix();
+  append_u64(k, marketplace.size());
+  k.append(marketplace);
+  append_time(k, at);
+  append_u64(k, seq);
+  return k;
+}
+
+std::string encode_return(const ReturnRow& x) {
+  std::string out;
+  RowWriter w(out);
+  w.u8(kReturnFormat);
+  w.str(x.return_id);
+  w.str(x.order_id);
+  w.str(x.buyer_id);
+  w.str(x.marketplace);
+  w.str(x.currency);
+  w.i64(x.requested_at);
+  w.u8(static_cast<uint8_t>(x.reason));
+  w.opt_str(x.comment);
+  w.boolean(x.gift);
+  w.i32(static_cast<int32_t>(x.items.size()));
+  for (const auto& i : x.items) {
+    w.str(i.sku);
+    w.str(i.asin);
+    w.str(i.title);
+    w.i32(i.quantity);
+  }
+  w.i64(x.value_cents);
+  w.boolean(x.in_policy);
+  w.opt_i64(x.authorized_at);
+  w.u8(static_cast<uint8_t>(x.authorized_by));
+  w.str(x.rma);
+  write_address(w, x.address);
+  w.u8(static_cast<uint8_t>(x.label));
+  w.opt_i64(x.closed_at);
+  w.u8(static_cast<uint8_t>(x.closed_by));
+  w.u8(static_cast<uint8_t>(x.close_reason));
+  w.opt_i64(x.cancelled_at);
+  w.opt_i64(x.item_received_at);
+  w.opt_i64(x.completed_at);
+  w.i32(static_cast<int32_t>(x.refunds.size()));
+  for (const auto& r : x.refunds) {
+    w.str(r.refund_id);
+    w.i64(r.at);
+    w.i64(r.cents);
+    w.u8(static_cast<uint8_t>(r.kind));
+  }
+  return out;
+}
+
+bool decode_return(std::string_view bytes, ReturnRow& x) {
+  RowReader r(bytes);
+  if (r.u8() != kReturnFormat) return false;
+  x.return_id = r.str();
+  x.order_id = r.str();
+  x.buyer_id = r.str();
+  x.marketplace = r.str();
+  x.currency = r.str();
+  x.requested_at = r.i64();
+  x.reason = static_cast<ReturnReason>(r.u8());
+  x.comment = r.opt_str();
+  x.gift = r.boolean();
+  int32_t n = r.i32();
+  if (!r.ok() || n < 0 || n > 100000) return false;
+  x.items.resize(static_cast<size_t>(n));
+  for (auto& i : x.items) {
+    i.sku = r.str();
+    i.asin = r.str();
+    i.title = r.str();
+    i.quantity = r.i32();
+  }
+  x.value_cents = r.i64();
+  x.in_policy = r.boolean();
+  x.authorized_at = r.opt_i64();
+  x.authorized_by = static_cast<AuthorizedBy>(r.u8());
+  x.rma = r.str();
+  read_address(r, x.address);
+  x.label = static_cast<LabelKind>(r.u8());
+  x.closed_at = r.opt_i64();
+  x.closed_by = static_cast<ClosedBy>(r.u8());
+  x.close_reason = static_cast<CloseReason>(r.u8());
+  x.cancelled_at = r.opt_i64();
+  x.item_received_at = r.opt_i64();
+  x.completed_at = r.opt_i64();
+  n = r.i32();
+  if (!r.ok() || n < 0 || n > 100000) return false;
+  x.refunds.resize(static_cast<size_t>(n));
+  for (auto& f : x.refunds) {
+    f.refund_id = r.str();
+    f.at = r.i64();
+    f.cents = r.i64();
+    f.kind = static_cast<RefundKind>(r.u8());
+  }
+  return r.ok() && r.at_end();
+}
+
+std::string encode_settings(const ReturnSettings& s) {
+  std::string out;
+  RowWriter w(out);
+  w.u8(kSettingsFormat);
+  w.u8(static_cast<uint8_t>(s.auto_authorize));
+  w.i32(s.return_window_days);
+  write_address(w, s.return_address);
+  w.boolean(s.email_action_links);
+  return out;
+}
+
+std::optional<ReturnSettings> decode_settings(std::string_view bytes) {
+  RowReader r(bytes);
+  if (r.u8() != kSettingsFormat) return std::nullopt;
+  ReturnSettings s;
+  s.auto_authorize = static_cast<AutoAuthorize>(r.u8());
+  s.return_window_days = r.i32();
+  read_address(r, s.return_address);
+  s.email_action_links = r.boolean();
+  if (!r.ok() || !r.at_end()) return std::nullopt;
+  return s;
+}
+
+}  // namespace return_rows
+
+using return_rows::decode_settings;
+using return_rows::read_settings;
+using return_rows::settings_history_prefix;
+
+std::optional<ReturnSettings> read_return_settings(const SellerRows& rows,
+                                                   std::string_view marketplace) {
+  return read_settings(rows, marketplace);
+}
+std::optional<ReturnSettings> read_return_settings(const SellerRowWriter& rows,
+                                                   std::string_view marketplace) {
+  return read_settings(rows, marketplace);
+}
+
+std::map<std::string, DatedReturnSettings> read_return_settings_at(const SellerRows& rows,
+                                                                   int64_t as_of) {
+  std::map<std::string, DatedReturnSettings> out;
+  const std::string prefix = settings_history_prefix();
+  // Changes are rare: one forward pass keeps, per marketplace, the last one
+  // (by occurred_at, then log order) at or before as_of.
+  rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view value) {
+    std::string_view rest = key.substr(prefix.size());
+    if (rest.size() < 8) return true;
+    const uint64_t len = read_u64(rest.data());
+    rest.remove_prefix(8);
+    if (len > rest.size() || rest.size() - len != 16) return true;  // not a history row
+    const std::string marketplace(rest.substr(0, len));
+    const int64_t at = read_time(rest.data() + len);
+    if (at > as_of) return true;
+    auto settings = decode_settings(value);
+    if (!settings) return true;  // corrupt row: skip
+    out[marketplace] = DatedReturnSettings{at, std::move(*settings)};
+    return true;
+  });
+  return out;
+}
+
+}  // namespace carelog
