@@ -10,7 +10,8 @@ Status verify_log(const EventLog& log, ChainReport& report) {
   for (uint32_t p : log.partitions_in_log()) seen[p] = true;
   for (auto& [p, h] : stored_heads) seen[p] = true;
 
-  for (auto& [partition, _] : seen) {
+  for (const auto& entry : seen) {
+    const uint32_t partition = entry.first;  // (a structured binding cannot be captured before C++20 in clang 14)
     PartitionHead head;
     bool broken = false;
     Status st = log.scan_raw(partition, [&](uint64_t seq, std::string_view value) {

@@ -17,7 +17,8 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
 
   uint64_t total = log.approximate_event_count();
   Projector projector(log, options.projector);
-  for (const auto& [partition, head] : log.heads()) {
+  for (const auto& entry : log.heads()) {
+    const uint32_t partition = entry.first;
     std::unique_ptr<LogBatch> batch = std::make_unique<LogBatch>(log);
     size_t in_batch = 0;
     std::deque<Event> expected;  // derived events the last cause should be followed by
