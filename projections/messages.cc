@@ -217,15 +217,19 @@ std::optional<MessageRow> read_row_by_key(const SellerRows& rows, std::string_vi
 // order and subject when it has none) from the message it replies to, else
 // from the thread's earliest received message. Resolved at query time, so a
 // reply logged before the buyer's message still gets them.
-void label_sent(const SellerRows& rows, MessageRow& m) {
+// Labels a sent message with its buyer's alias, asin, order and subject, taken
+// from the message it answers or the thread's first buyer message, as long as
+// that message existed at `as_of` (an answer never shows what came later).
+void label_sent(const SellerRows& rows, MessageRow& m, int64_t as_of) {
   std::optional<MessageRow> source;
   if (m.in_reply_to) {
     if (auto key = rows.get(by_id_key(true, *m.in_reply_to))) source = read_row_by_key(rows, *key);
   }
+  if (source && source->at > as_of) source.reset();
   if (!source) {
     if (auto key = rows.get(thread_key(m.thread_id))) source = read_row_by_key(rows, *key);
   }
-  if (!source) return;
+  if (!source || source->at > as_of) return;
   m.buyer_alias = source->buyer_alias;
   m.asin = source->asin;
   if (!m.order_id) m.order_id = source->order_id;
@@ -317,7 +321,7 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
     rows.scan(begin, end, true, [&](std::string_view key, std::string_view value) {
       MessageRow m;
       if (!decode_message_row(value, m)) return true;  // corrupt row: skip
-      if (!m.received) label_sent(rows, m);
+      if (!m.received) label_sent(rows, m, as_of);
       if (!matches(m, q)) return true;
       ++total;
       if (!after.empty() && key >= after) return true;  // on an earlier page

@@ -252,3 +252,28 @@ TEST_F(MessagesTest, SentWithoutAnyReceivedMessageHasNullLabels) {
 
 }  // namespace
 }  // namespace carelog
+
+namespace carelog {
+namespace {
+
+// A seller writes first in a thread; the buyer answers later. As of a moment
+// between the two, the seller's message shows nothing of the later buyer
+// message (no alias, no subject from it) and a search by that alias finds
+// nothing; afterwards both are labelled.
+TEST_F(MessagesTest, SentMessagesAreNeverLabelledWithWhatCameLater) {
+  feed(envelope("e1", "message.sent", sent_data("s1", "thx"), "2013-01-06T09:00:00Z"));
+  feed(envelope("e2", "message.received", received_data("r1", "thx", "later@marketplace.amazon.fr"),
+                "2013-01-06T15:00:00Z"));
+  MessagesQuery q;
+  q.as_of = at("2013-01-06T12:00:00Z");
+  std::string before = query(q);
+  EXPECT_EQ(before.find("later@"), std::string::npos) << before;
+  EXPECT_NE(before.find("\"buyer_alias\":null"), std::string::npos) << before;
+  q.q = "later@";
+  EXPECT_EQ(ids(query(q)), std::vector<std::string>{});
+  q.as_of = at("2013-01-06T16:00:00Z");
+  EXPECT_EQ(ids(query(q)), (std::vector<std::string>{"r1", "s1"}));
+}
+
+}  // namespace
+}  // namespace carelog
