@@ -105,6 +105,20 @@ namespace {
 
 void append_address(std::string& out, const Address& a) { append_return_address_json(out, a); }
 
+std::optional<int64_t> completion_instant(const return_rows::ReturnRow& x) {
+  std::vector<return_rows::ReturnRowRefund> by_time = x.refunds;
+  using Refund = return_rows::ReturnRowRefund;
+  std::sort(by_time.begin(), by_time.end(), [](const Refund& a, const Refund& b) {
+    return a.at != b.at ? a.at < b.at : a.refund_id < b.refund_id;
+  });
+  int64_t total = 0;
+  for (const auto& r : by_time) {
+    total += r.cents;
+    if (r.kind == RefundKind::kFull || (x.value_cents > 0 && total >= x.value_cents)) return r.at;
+  }
+  return std::nullopt;
+}
+
 // A return row as it stood at as_of.
 struct ReturnView {
   std::string_view status;
@@ -335,12 +349,10 @@ class Folder {
     if (!d.return_id) return;
     update(*d.return_id, [&](ReturnRow& x) {
       x.refunds.push_back({d.refund_id, at_, d.amount.cents, d.refund_kind});
-      int64_t total = 0;
-      for (const auto& r : x.refunds) total += r.cents;
-      const bool reaches_value = x.value_cents > 0 && total >= x.value_cents;
-      if (!x.terminal() && (d.refund_kind == RefundKind::kFull || reaches_value)) {
-        x.completed_at = at_;
-      }
+      // Completion in event time, whatever the log order of the refunds: the
+      // first instant at which a full refund, or the refunds so far, reach
+      // the returned items' value.
+      if (!x.closed_at && !x.cancelled_at) x.completed_at = completion_instant(x);
       return true;
     });
   }

@@ -385,6 +385,21 @@ TEST_F(ReturnsQueueTest, AuthorizedThenTwoPartialRefundsComplete) {
   EXPECT_EQ(ids(status("authorized"), "2013-01-11T00:00:00Z"), Ids{});
 }
 
+TEST_F(ReturnsQueueTest, CompletionFollowsEventTimeNotLogOrder) {
+  // Items worth 40.00; the later partial refund (25.00 on 10 January) is
+  // logged before the earlier one (15.00 on 7 January).
+  feed("order.placed", hello_kitty_order(), "2013-01-05T10:00:00Z");
+  feed("return.requested", requested("P2", kOrder, "JEM-021835", 2), "2013-01-07T10:00:00Z");
+  feed("refund.issued", refund("G2", "P2", "25.00", "partial"), "2013-01-10T10:00:00Z");
+  feed("refund.issued", refund("G1", "P2", "15.00", "partial"), "2013-01-07T12:00:00Z");
+  auto r = row("P2", "2013-01-08T00:00:00Z");
+  EXPECT_EQ(str(r, "status"), "authorization_required");
+  EXPECT_EQ(refunded(r), "15.00 EUR");
+  r = row("P2", "2013-01-11T00:00:00Z");
+  EXPECT_EQ(str(r, "status"), "completed");
+  EXPECT_EQ(refunded(r), "40.00 EUR");
+}
+
 TEST_F(ReturnsQueueTest, FullRefundCompletesAtOnce) {
   feed("order.placed", hello_kitty_order(), "2013-01-05T10:00:00Z");
   feed("return.requested", requested("F"), "2013-01-07T10:00:00Z");
