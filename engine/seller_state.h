@@ -58,7 +58,9 @@ enum class Known : char {
 
 class SellerState {
  public:
-  explicit SellerState(const EventLog& log, size_t max_cached_entities = 2'000'000);
+  // 500,000 cached entities is ~75 MiB; beyond that the cache is dropped
+  // between batches (reads then hit the block cache or the disk).
+  explicit SellerState(const EventLog& log, size_t max_cached_entities = 500'000);
 
   // Reads see writes made through this object, committed or pending.
   std::optional<OrderState> order(uint32_t p, std::string_view seller, std::string_view id);

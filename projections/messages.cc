@@ -221,15 +221,17 @@ std::optional<MessageRow> read_row_by_key(const SellerRows& rows, std::string_vi
 // from the message it answers or the thread's first buyer message, as long as
 // that message existed at `as_of` (an answer never shows what came later).
 void label_sent(const SellerRows& rows, MessageRow& m, int64_t as_of) {
+  // The row a stored key points at, if it existed at as_of.
+  auto existing = [&](const std::optional<std::string>& key) -> std::optional<MessageRow> {
+    if (!key) return std::nullopt;
+    std::optional<MessageRow> row = read_row_by_key(rows, *key);
+    if (!row || row->at > as_of) return std::nullopt;
+    return row;
+  };
   std::optional<MessageRow> source;
-  if (m.in_reply_to) {
-    if (auto key = rows.get(by_id_key(true, *m.in_reply_to))) source = read_row_by_key(rows, *key);
-  }
-  if (source && source->at > as_of) source.reset();
-  if (!source) {
-    if (auto key = rows.get(thread_key(m.thread_id))) source = read_row_by_key(rows, *key);
-  }
-  if (!source || source->at > as_of) return;
+  if (m.in_reply_to) source = existing(rows.get(by_id_key(true, *m.in_reply_to)));
+  if (!source) source = existing(rows.get(thread_key(m.thread_id)));
+  if (!source) return;
   m.buyer_alias = source->buyer_alias;
   m.asin = source->asin;
   if (!m.order_id) m.order_id = source->order_id;
