@@ -4,6 +4,7 @@
 #include <set>
 
 #include "connectors/kafka_client.h"
+#include "connectors/query_service.h"
 #include "engine/event_log.h"
 #include "engine/returns_automation.h"
 #include "events/json_encoder.h"
@@ -28,25 +29,6 @@ bool matches(const RejectedRecord& r, const RejectedFilter& f) {
     if (p == pos) return true;
   }
   return false;
-}
-
-std::string rejected_json(const RejectedRecord& r) {
-  std::string out = "{\"topic\":";
-  append_json_string(out, r.topic);
-  out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
-  out += ",\"seller_id\":";
-  append_json_string(out, r.seller_id);
-  out += ",\"event_id\":";
-  append_json_string(out, r.event_id);
-  out += ",\"code\":";
-  append_json_string(out, r.reason.code);
-  out += ",\"field\":";
-  append_json_string(out, r.reason.field);
-  out += ",\"message\":";
-  append_json_string(out, r.reason.message);
-  out += ",\"value\":";
-  append_json_string(out, r.value);
-  return out + "}";
 }
 
 }  // namespace
@@ -115,7 +97,7 @@ int rejected_list(const RejectedFilter& f) {
   Status st = log->list_rejected([&](const RejectedRecord& r) {
     if (shown >= f.limit) return false;
     if (!matches(r, f)) return true;
-    std::printf("%s\n", rejected_json(r).c_str());
+    std::printf("%s\n", rejected_record_json(r).c_str());
     ++shown;
     return true;
   });

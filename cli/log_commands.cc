@@ -22,11 +22,6 @@ std::unique_ptr<EventLog> open_read_only(const std::string& dir) {
   return log;
 }
 
-std::string json_string(std::string_view s) {
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
 
 }  // namespace
 
@@ -90,28 +85,6 @@ int log_verify(const std::string& data_dir) {
   return report.ok() ? 0 : 1;
 }
 
-int log_rejected(const std::string& data_dir, int64_t limit) {
-  auto log = open_read_only(data_dir);
-  if (!log) return 1;
-  int64_t shown = 0;
-  Status st = log->list_rejected([&](const RejectedRecord& r) {
-    if (shown >= limit) return false;
-    std::printf(
-        "{\"topic\":%s,\"partition\":%u,\"offset\":%lld,\"seller_id\":%s,\"event_id\":%s,"
-        "\"code\":%s,\"field\":%s,\"message\":%s,\"value\":%s}\n",
-        json_string(r.topic).c_str(), r.partition, static_cast<long long>(r.offset),
-        json_string(r.seller_id).c_str(), json_string(r.event_id).c_str(),
-        json_string(r.reason.code).c_str(), json_string(r.reason.field).c_str(),
-        json_string(r.reason.message).c_str(), json_string(r.value).c_str());
-    ++shown;
-    return true;
-  });
-  if (!st.ok()) {
-    std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
-    return 1;
-  }
-  return 0;
-}
 
 }  // namespace carelog
 

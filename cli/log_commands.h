@@ -1,4 +1,5 @@
-// `carelog log count|tail|verify|rejected --data-dir D`: inspect a data dir.
+// `carelog log count|tail|verify --data-dir D`: inspect a data dir (`log
+// rejected` is `rejected list`, see audit_commands.h).
 // They open the log read-only, so they work beside a running engine (seeing
 // the log as it stood when they opened it).
 #pragma once
@@ -13,7 +14,6 @@ namespace carelog {
 int log_count(const std::string& data_dir);
 int log_tail(const std::string& data_dir, int64_t n, int64_t partition);
 int log_verify(const std::string& data_dir);
-int log_rejected(const std::string& data_dir, int64_t limit);
 // `carelog replay`: rebuilds every projection, with progress on stderr.
 int run_replay(const std::string& data_dir, const ReturnsPolicy& policy);
 

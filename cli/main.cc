@@ -264,6 +264,11 @@ int main(int argc, char** argv) {
   if (count->parsed()) return log_count(l_dir);
   if (tail->parsed()) return log_tail(l_dir, l_n, l_partition);
   if (verify->parsed()) return log_verify(l_dir);
-  if (rejected->parsed()) return log_rejected(l_dir, l_n);
+  if (rejected->parsed()) {
+    RejectedFilter all;
+    all.data_dir = l_dir;
+    all.limit = l_n;
+    return rejected_list(all);
+  }
   return 0;
 }

@@ -24,6 +24,27 @@ std::string error_json(const std::string& code, const std::string& message) {
   return out;
 }
 
+std::string rejected_record_json(const RejectedRecord& r) {
+  std::string out = "{\"topic\":";
+  append_json_string(out, r.topic);
+  out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
+  out += ",\"seller_id\":";
+  append_json_string(out, r.seller_id);
+  out += ",\"event_id\":";
+  append_json_string(out, r.event_id);
+  out += ",\"code\":";
+  append_json_string(out, r.reason.code);
+  out += ",\"field\":";
+  append_json_string(out, r.reason.field);
+  out += ",\"message\":";
+  append_json_string(out, r.reason.message);
+  out += ",\"rejected_at\":";
+  append_json_string(out, format_rfc3339(Timestamp{r.rejected_at_micros, 0}));
+  out += ",\"value\":";
+  append_json_string(out, r.value);
+  return out + "}";
+}
+
 namespace {
 
 QueryResponse bad_parameter(const std::string& name, const std::string& why) {
@@ -282,24 +303,7 @@ QueryResponse QueryService::rejected(const QueryParams& params) const {
   Status st = log_.list_rejected([&](const RejectedRecord& r) {
     if (!seller_id.empty() && r.seller_id != seller_id) return true;
     if (n++) out += ',';
-    out += "{\"topic\":";
-    append_json_string(out, r.topic);
-    out += ",\"partition\":" + std::to_string(r.partition) + ",\"offset\":" + std::to_string(r.offset);
-    out += ",\"seller_id\":";
-    append_json_string(out, r.seller_id);
-    out += ",\"event_id\":";
-    append_json_string(out, r.event_id);
-    out += ",\"code\":";
-    append_json_string(out, r.reason.code);
-    out += ",\"field\":";
-    append_json_string(out, r.reason.field);
-    out += ",\"message\":";
-    append_json_string(out, r.reason.message);
-    out += ",\"rejected_at\":";
-    append_json_string(out, format_rfc3339(Timestamp{r.rejected_at_micros, 0}));
-    out += ",\"value\":";
-    append_json_string(out, r.value);
-    out += '}';
+    out += rejected_record_json(r);
     return n < limit;
   });
   if (!st.ok()) return {500, error_json("internal", st.message())};

@@ -46,4 +46,8 @@ class QueryService {
 // {"error":{"code":..,"message":..}}
 std::string error_json(const std::string& code, const std::string& message);
 
+// One rejected record as JSON (topic, partition, offset, seller_id, event_id,
+// code, field, message, rejected_at, value): the API's and the CLI's form.
+std::string rejected_record_json(const RejectedRecord& r);
+
 }  // namespace carelog
