@@ -3,6 +3,7 @@
 // settings history and undecided requests (returns_queue.h), the messages
 // fold's rows and classify_received (response_times.h).
 #include "projections/deadlines.h"
+#include "projections/json_out.h"
 
 #include <algorithm>
 #include <charconv>
@@ -35,17 +36,7 @@ int64_t floor_div(int64_t a, int64_t b) {
   return q;
 }
 
-void append_time_json(std::string& out, int64_t micros) {
-  append_json_string(out, format_rfc3339(Timestamp{micros, 0}));
-}
 
-void append_opt(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    append_json_string(out, *v);
-  } else {
-    out += "null";
-  }
-}
 
 struct Item {
   std::string_view kind;  // "message" | "return"
@@ -96,15 +87,15 @@ void append_item(std::string& out, const Item& it, int64_t as_of) {
   // Both instants lie within 90 days + 48 h of as_of (timestamps are years 0..9999).
   out += std::to_string(floor_div(it.deadline - as_of, kMicrosPerSecond));
   out += ",\"order_id\":";
-  append_opt(out, it.order_id);
+  append_opt_json(out, it.order_id);
   out += ",\"thread_id\":";
-  append_opt(out, it.thread_id);
+  append_opt_json(out, it.thread_id);
   out += ",\"buyer_alias\":";
-  append_opt(out, it.buyer_alias);
+  append_opt_json(out, it.buyer_alias);
   out += ",\"subject\":";
-  append_opt(out, it.subject);
+  append_opt_json(out, it.subject);
   out += ",\"reason\":";
-  append_opt(out, it.reason);
+  append_opt_json(out, it.reason);
   out += '}';
 }
 

@@ -14,6 +14,7 @@
 
 #include "events/json_encoder.h"
 #include "projections/response_times.h"
+#include "projections/json_out.h"
 #include "projections/row_codec.h"
 #include "projections/seller_meta.h"
 
@@ -255,13 +256,6 @@ bool matches(const MessageRow& m, const MessagesQuery& q) {
          contains_folded(m.buyer_alias, q.q);
 }
 
-void append_opt(std::string& out, const std::optional<std::string>& v) {
-  if (v) {
-    append_json_string(out, *v);
-  } else {
-    out += "null";
-  }
-}
 
 void append_message(std::string& out, const SellerRows& rows, const MessageRow& m, int64_t as_of) {
   out += "{\"message_id\":";
@@ -272,13 +266,13 @@ void append_message(std::string& out, const SellerRows& rows, const MessageRow& 
   out += ",\"occurred_at\":";
   append_json_string(out, format_rfc3339(Timestamp{m.at, 0}));
   out += ",\"buyer_alias\":";
-  append_opt(out, m.buyer_alias);
+  append_opt_json(out, m.buyer_alias);
   out += ",\"order_id\":";
-  append_opt(out, m.order_id);
+  append_opt_json(out, m.order_id);
   out += ",\"asin\":";
-  append_opt(out, m.asin);
+  append_opt_json(out, m.asin);
   out += ",\"subject\":";
-  append_opt(out, m.subject);
+  append_opt_json(out, m.subject);
   out += ",\"status\":";
   if (m.received) {
     append_json_string(out, to_string(classify_received(rows, m, as_of, nullptr)));

@@ -1,4 +1,5 @@
 #include "projections/return_policy.h"
+#include "projections/json_out.h"
 
 #include <chrono>
 #include <optional>
@@ -7,14 +8,6 @@
 namespace carelog {
 namespace {
 
-// ASCII lower case (returns_queue.cc has the same helper for its text filter).
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::chrono::year_month_day utc_date(int64_t micros) {
   using namespace std::chrono;

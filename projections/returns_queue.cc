@@ -1,4 +1,5 @@
 #include "projections/returns_queue.h"
+#include "projections/json_out.h"
 
 #include <algorithm>
 #include <limits>
@@ -47,30 +48,12 @@ using return_rows::settings_history_key;
 using return_rows::settings_key;
 using return_rows::time_prefix;
 
-// ASCII lower case (return_policy.cc has the same helper for categories).
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // ---- JSON ----
 void append_key(std::string& out, std::string_view key) {
   out.push_back(',');
   append_json_string(out, key);
   out.push_back(':');
-}
-void append_time_json(std::string& out, int64_t micros) {
-  append_json_string(out, format_rfc3339(Timestamp{micros, 0}));
-}
-void append_opt_string(std::string& out, const std::optional<std::string_view>& s) {
-  if (s) {
-    append_json_string(out, *s);
-  } else {
-    out += "null";
-  }
 }
 
 }  // namespace
@@ -197,7 +180,7 @@ void append_return(std::string& out, const SellerRows& rows, const ReturnRow& x,
   append_key(out, "status");
   append_json_string(out, v.status);
   append_key(out, "rma");
-  append_opt_string(out, v.authorized ? std::optional<std::string_view>(x.rma) : std::nullopt);
+  append_opt_json(out, v.authorized ? std::optional<std::string_view>(x.rma) : std::nullopt);
   append_key(out, "reason");
   append_json_string(out, to_string(x.reason));
   append_key(out, "comment");
@@ -211,11 +194,11 @@ void append_return(std::string& out, const SellerRows& rows, const ReturnRow& x,
     out += "null";
   }
   append_key(out, "authorized_by");
-  append_opt_string(out, v.authorized ? std::optional(to_string(x.authorized_by)) : std::nullopt);
+  append_opt_json(out, v.authorized ? std::optional(to_string(x.authorized_by)) : std::nullopt);
   append_key(out, "closed_by");
-  append_opt_string(out, v.closed_by ? std::optional(to_string(*v.closed_by)) : std::nullopt);
+  append_opt_json(out, v.closed_by ? std::optional(to_string(*v.closed_by)) : std::nullopt);
   append_key(out, "close_reason");
-  append_opt_string(out, v.close_reason ? std::optional(to_string(*v.close_reason)) : std::nullopt);
+  append_opt_json(out, v.close_reason ? std::optional(to_string(*v.close_reason)) : std::nullopt);
   append_key(out, "items");
   out.push_back('[');
   for (size_t i = 0; i < x.items.size(); ++i) {
@@ -239,7 +222,7 @@ void append_return(std::string& out, const SellerRows& rows, const ReturnRow& x,
   out += x.late_at(as_of) ? "true" : "false";
   append_key(out, "duplicate_of");
   auto dup = duplicate_of(rows, x);
-  append_opt_string(out, dup ? std::optional<std::string_view>(*dup) : std::nullopt);
+  append_opt_json(out, dup ? std::optional<std::string_view>(*dup) : std::nullopt);
   append_key(out, "refunded");
   out += "{\"amount\":";
   append_json_string(out, format_money_amount(v.refunded_cents));
