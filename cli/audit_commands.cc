@@ -1,5 +1,6 @@
 #include "cli/audit_commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -33,14 +34,27 @@ bool matches(const RejectedRecord& r, const RejectedFilter& f) {
 
 }  // namespace
 
+namespace {
+
+// The seqs of `order`'s events of one seller, from the history index
+// (row 'h' 'E' order 0 seq); empty when the seller has no such order.
+std::set<uint64_t> order_seqs_of(const EventLog& log, uint32_t partition, const std::string& seller,
+                                 const std::string& order) {
+  std::set<uint64_t> seqs;
+  auto rows = log.seller_rows(partition, seller);
+  std::string prefix = std::string(1, row_tag::kHistory) + 'E' + order + '\0';
+  rows->scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+    if (key.size() == prefix.size() + 8) seqs.insert(read_u64(key.data() + prefix.size()));
+    return true;
+  });
+  return seqs;
+}
+
+}  // namespace
+
 int audit_export(const ExportOptions& o) {
   auto log = open_read_only(o.data_dir);
   if (!log) return 1;
-  auto partition = log->seller_partition(o.seller);
-  if (!partition) {
-    std::fprintf(stderr, "carelog: unknown seller '%s'\n", o.seller.c_str());
-    return 3;
-  }
   std::optional<int64_t> until;
   if (o.until) {
     auto t = text::parse_rfc3339(*o.until);
@@ -50,20 +64,43 @@ int audit_export(const ExportOptions& o) {
     }
     until = t->micros;
   }
-  // The order's events, from the history index (row 'h' 'E' order 0 seq).
-  std::optional<std::set<uint64_t>> order_seqs;
-  if (o.order) {
-    order_seqs.emplace();
-    auto rows = log->seller_rows(*partition, o.seller);
-    std::string prefix = std::string(1, row_tag::kHistory) + 'E' + *o.order + '\0';
-    rows->scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
-      if (key.size() == prefix.size() + 8) order_seqs->insert(read_u64(key.data() + prefix.size()));
-      return true;
-    });
-    if (order_seqs->empty()) {
-      std::fprintf(stderr, "carelog: seller '%s' has no order '%s'\n", o.seller.c_str(), o.order->c_str());
+  // The sellers to export, with their partitions (and, with --order, the
+  // order's seqs): one seller, or every seller holding the order (an order
+  // with items from several sellers is in each one's log).
+  struct Part {
+    std::string seller;
+    uint32_t partition;
+    std::optional<std::set<uint64_t>> seqs;
+  };
+  std::vector<Part> parts;
+  if (!o.seller.empty()) {
+    auto partition = log->seller_partition(o.seller);
+    if (!partition) {
+      std::fprintf(stderr, "carelog: unknown seller '%s'\n", o.seller.c_str());
       return 3;
     }
+    parts.push_back({o.seller, *partition, std::nullopt});
+    if (o.order) {
+      parts.back().seqs = order_seqs_of(*log, *partition, o.seller, *o.order);
+      if (parts.back().seqs->empty()) {
+        std::fprintf(stderr, "carelog: seller '%s' has no order '%s'\n", o.seller.c_str(), o.order->c_str());
+        return 3;
+      }
+    }
+  } else if (o.order) {
+    auto sellers = log->sellers();
+    std::sort(sellers.begin(), sellers.end());
+    for (auto& [seller, partition] : sellers) {
+      auto seqs = order_seqs_of(*log, partition, seller, *o.order);
+      if (!seqs.empty()) parts.push_back({seller, partition, std::move(seqs)});
+    }
+    if (parts.empty()) {
+      std::fprintf(stderr, "carelog: no seller has an order '%s'\n", o.order->c_str());
+      return 3;
+    }
+  } else {
+    std::fprintf(stderr, "carelog: audit export needs --seller or --order\n");
+    return 2;
   }
   std::FILE* out = o.out == "-" ? stdout : std::fopen(o.out.c_str(), "wb");
   if (!out) {
@@ -71,16 +108,23 @@ int audit_export(const ExportOptions& o) {
     return 1;
   }
   uint64_t n = 0;
-  Status st = log->scan(*partition, 1, [&](const LogRecord& r, std::string_view) {
-    if (r.event.seller_id != o.seller) return true;
-    if (!o.with_derived && is_derived_event_id(r.event.event_id)) return true;
-    if (until && r.event.occurred_at.micros > *until) return true;
-    if (order_seqs && !order_seqs->count(r.seq)) return true;
-    std::fwrite(r.original.data(), 1, r.original.size(), out);
-    std::fputc('\n', out);
-    ++n;
-    return true;
-  });
+  Status st = Status::Ok();
+  for (const Part& part : parts) {
+    // From the first of the order's seqs when there is an order.
+    uint64_t from = part.seqs ? *part.seqs->begin() : 1;
+    st = log->scan(part.partition, from, [&](const LogRecord& r, std::string_view) {
+      if (part.seqs && r.seq > *part.seqs->rbegin()) return false;
+      if (r.event.seller_id != part.seller) return true;
+      if (!o.with_derived && is_derived_event_id(r.event.event_id)) return true;
+      if (until && r.event.occurred_at.micros > *until) return true;
+      if (part.seqs && !part.seqs->count(r.seq)) return true;
+      std::fwrite(r.original.data(), 1, r.original.size(), out);
+      std::fputc('\n', out);
+      ++n;
+      return true;
+    });
+    if (!st.ok()) break;
+  }
   if (out != stdout) std::fclose(out);
   if (!st.ok()) {
     std::fprintf(stderr, "carelog: %s\n", st.message().c_str());

@@ -10,7 +10,8 @@ namespace carelog {
 
 struct ExportOptions {
   std::string data_dir = "data";
-  std::string seller;                    // required
+  std::string seller;                    // this seller's events, or with only
+                                         // --order, every seller holding the order
   std::optional<std::string> order;      // only this order's events (history index)
   std::optional<std::string> until;      // RFC 3339: events with occurred_at <= until
   bool with_derived = false;

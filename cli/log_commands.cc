@@ -5,7 +5,6 @@
 
 #include "engine/event_log.h"
 #include "engine/log_verify.h"
-#include "engine/replay.h"
 
 #include <unistd.h>
 
@@ -85,61 +84,5 @@ int log_verify(const std::string& data_dir) {
   return report.ok() ? 0 : 1;
 }
 
-
-}  // namespace carelog
-
-namespace carelog {
-
-int run_replay(const std::string& data_dir, const ReturnsPolicy& policy) {
-  std::unique_ptr<EventLog> log;
-  Status st = EventLog::open(data_dir, EventLogOptions{}, log);
-  if (!st.ok()) {
-    std::fprintf(stderr, "carelog: %s (is an engine running on it? stop it first)\n", st.message().c_str());
-    return 1;
-  }
-  const bool tty = isatty(STDERR_FILENO);
-  auto start = std::chrono::steady_clock::now();
-  auto last = start;
-  ReplayOptions options;
-  options.projector.returns_policy = policy;
-  options.progress = [&](uint64_t done, uint64_t total) {
-    auto now = std::chrono::steady_clock::now();
-    double secs = std::chrono::duration<double>(now - start).count();
-    bool finished = done >= total;
-    if (!tty && !finished && now - last < std::chrono::seconds(2)) return;
-    last = now;
-    double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
-    double eta = rate > 0 ? static_cast<double>(total - std::min(done, total)) / rate : 0;
-    double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1;
-    if (tty) {
-      int filled = static_cast<int>(frac * 30);
-      std::fprintf(stderr, "\r[%.*s%*s] %5.1f%%  %llu/%llu  %.0f ev/s  ETA %.0f s   ", filled,
-                   "##############################", 30 - filled, "", frac * 100,
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), rate, eta);
-    } else {
-      std::fprintf(stderr, "replay: %llu/%llu records (%.1f%%), %.0f ev/s, ETA %.0f s\n",
-                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total), frac * 100,
-                   rate, eta);
-    }
-  };
-  ReplayReport report;
-  st = replay_projections(*log, options, report);
-  if (tty) std::fprintf(stderr, "\n");
-  if (!st.ok()) {
-    std::fprintf(stderr, "carelog: replay failed: %s\n", st.message().c_str());
-    return 1;
-  }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("replayed %llu records in %.2f s (%.0f ev/s); %llu derived events checked, %llu differ\n",
-              static_cast<unsigned long long>(report.records), secs,
-              secs > 0 ? static_cast<double>(report.records) / secs : 0.0,
-              static_cast<unsigned long long>(report.derived_checked),
-              static_cast<unsigned long long>(report.derived_mismatches));
-  if (report.derived_mismatches) {
-    std::printf("first difference: %s\n", report.first_mismatch.c_str());
-    return 1;
-  }
-  return 0;
-}
 
 }  // namespace carelog

@@ -7,14 +7,10 @@
 #include <cstdint>
 #include <string>
 
-#include "projections/returns_queue.h"
-
 namespace carelog {
 
 int log_count(const std::string& data_dir);
 int log_tail(const std::string& data_dir, int64_t n, int64_t partition);
 int log_verify(const std::string& data_dir);
-// `carelog replay`: rebuilds every projection, with progress on stderr.
-int run_replay(const std::string& data_dir, const ReturnsPolicy& policy);
 
 }  // namespace carelog

@@ -11,6 +11,8 @@
 #include "cli/audit_commands.h"
 #include "cli/log_commands.h"
 #include "cli/query_command.h"
+#include "cli/replay_command.h"
+#include "engine/projector.h"
 #include "config/config.h"
 #include "connectors/kafka_client.h"
 #include "connectors/producer.h"
@@ -117,14 +119,22 @@ int main(int argc, char** argv) {
   }
 
   // replay
-  auto* replay = app.add_subcommand("replay", "rebuild every projection from the log (engine stopped)");
-  std::string r_dir = "data", r_projection = "all";
-  replay->add_option("--data-dir", r_dir, "data directory")->capture_default_str();
+  auto* replay = app.add_subcommand(
+      "replay", "rebuild projections from the log into a new generation, then switch (beside a running engine too)");
+  ReplayCommand rc;
+  replay->add_option("--data-dir", rc.data_dir, "data directory")->capture_default_str();
   std::optional<std::string> r_config;
   replay->add_option("--config", r_config, "the engine's TOML config (its return policy)");
-  replay->add_option("--projection", r_projection, "which projection to rebuild (all)")
-      ->check(CLI::IsMember({"all"}))
+  std::vector<std::string> projection_choices = {"all"};
+  for (const auto& n : projection_names()) projection_choices.push_back(n);
+  replay->add_option("--projection", rc.projection, "which projection to rebuild (with the ones it reads)")
+      ->check(CLI::IsMember(projection_choices))
       ->capture_default_str();
+  auto* until_seq = replay->add_option("--until-seq", rc.until_seq, "stop every partition after this seq (engine stopped)");
+  replay->add_option("--until", rc.until, "stop every partition before its first event after this RFC 3339 time "
+                                          "(engine stopped)")
+      ->excludes(until_seq);
+  replay->add_option("--token", rc.token, "bearer token for a running engine's API (default $CARELOG_TOKEN)");
 
   // audit
   auto* audit = app.add_subcommand("audit", "prove what the log holds");
@@ -137,8 +147,9 @@ int main(int argc, char** argv) {
   ExportOptions ex;
   std::string ex_order, ex_until;
   a_export->add_option("--data-dir", ex.data_dir, "data directory")->capture_default_str();
-  a_export->add_option("--seller", ex.seller, "seller id")->required();
-  a_export->add_option("--order", ex_order, "only this order's events (its returns, refunds, claims, messages)");
+  a_export->add_option("--seller", ex.seller, "seller id");
+  a_export->add_option("--order", ex_order, "only this order's events (its returns, refunds, claims, messages); "
+                                            "without --seller, of every seller holding it");
   a_export->add_option("--until", ex_until, "only events with occurred_at at or before this RFC 3339 time");
   a_export->add_flag("--with-derived", ex.with_derived, "include the engine's derived events");
   a_export->add_option("--out", ex.out, "output file, - for stdout")->capture_default_str();
@@ -185,7 +196,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "carelog: bad configuration: %s\n", st.message().c_str());
       return 2;
     }
-    return run_replay(r_dir, returns_policy(cfg));
+    if (rc.token.empty()) {
+      if (const char* t = std::getenv("CARELOG_TOKEN")) rc.token = t;
+    }
+    return run_replay(rc, returns_policy(cfg));
   }
   if (a_export->parsed()) {
     if (!ex_order.empty()) ex.order = ex_order;

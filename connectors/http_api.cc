@@ -79,7 +79,7 @@ bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams&
 }  // namespace
 
 Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
-                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out) {
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out, RebuildService* rebuild) {
   if (sodium_init() < 0) return Status::Error("libsodium failed to initialise");
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos) return Status::Error("http: expected HOST:PORT, got '" + options.listen + "'");
@@ -149,6 +149,35 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       if (params_of(req, res, p)) send(res, queries.audit_partitions(p));
     });
   });
+  if (rebuild) {
+    srv.Post("/v1/admin/rebuild", [rebuild, guarded](const httplib::Request& req, httplib::Response& res) {
+      guarded(req, res, "", [&] {
+        std::string projection = "all";
+        for (const auto& [k, v] : req.params) {
+          if (k != "projection" || req.get_param_value_count(k) != 1) {
+            return send_error(res, 400, "bad_parameter",
+                              k == "projection" ? "parameter 'projection' is repeated" : "unknown parameter '" + k + "'");
+          }
+          projection = v;
+        }
+        Status st = rebuild->start(projection);
+        if (!st.ok()) {
+          bool busy = rebuild->state().state == "running";
+          return send_error(res, busy ? 409 : 400, busy ? "conflict" : "bad_parameter", st.message());
+        }
+        res.status = 202;
+        res.set_content(rebuild_state_json(rebuild->state()), "application/json");
+      });
+    });
+    srv.Get("/v1/admin/rebuild", [rebuild, guarded](const httplib::Request& req, httplib::Response& res) {
+      guarded(req, res, "", [&] {
+        if (!req.params.empty()) {
+          return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");
+        }
+        res.set_content(rebuild_state_json(rebuild->state()), "application/json");
+      });
+    });
+  }
   srv.Get("/healthz", [ready](const httplib::Request& req, httplib::Response& res) {
     if (!req.params.empty()) {
       return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");

@@ -5,7 +5,12 @@
 // Auth (optional): with tokens configured, every /v1 request needs
 // "Authorization: Bearer <token>": none -> 401; an admin token sees every
 // seller; a seller token sees only its own seller (403 otherwise); /metrics
-// needs an admin token; /healthz is open. Tokens are kept as BLAKE2b hashes
+// needs an admin token; /healthz is open.
+//
+// Admin: POST /v1/admin/rebuild?projection=all|NAME starts a blue/green
+// rebuild of the projections beside the serving generation (202; 409 while
+// one runs); GET /v1/admin/rebuild answers its state. With tokens configured
+// both need an admin token. Tokens are kept as BLAKE2b hashes
 // and compared in constant time.
 #pragma once
 
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "connectors/query_service.h"
+#include "engine/rebuild_service.h"
 #include "engine/status.h"
 
 namespace httplib {
@@ -34,8 +40,10 @@ struct HttpOptions {
 class HttpApi {
  public:
   // Binds and starts serving. `ready` answers /healthz (503 until true).
+  // `rebuild` (optional) serves POST|GET /v1/admin/rebuild (admin only).
   static Status start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
-                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out);
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out,
+                      RebuildService* rebuild = nullptr);
   ~HttpApi();
   void stop();
   int port() const { return port_; }

@@ -10,6 +10,8 @@
 #include <csignal>
 #include <thread>
 
+#include <unistd.h>
+
 #include "connectors/dead_letter.h"
 #include "connectors/decisions_publisher.h"
 #include "connectors/file_source.h"
@@ -19,6 +21,8 @@
 #include "engine/event_log.h"
 #include "engine/ingest.h"
 #include "engine/metrics.h"
+#include "engine/rebuild_service.h"
+#include "engine/replay.h"
 
 namespace carelog {
 namespace {
@@ -85,6 +89,38 @@ HolidayExtension to_extension(const HolidayDates& d) {
   h.until_month = d.until_month;
   h.until_day = d.until_day;
   return h;
+}
+
+// <data dir>/engine.json while the engine runs: its pid and the address of
+// its HTTP API, for tools that must ask the running engine (carelog replay).
+class EngineFile {
+ public:
+  EngineFile(const std::string& data_dir, const std::string& http) : path_(data_dir + "/engine.json") {
+    std::string tmp = path_ + ".tmp";
+    if (FILE* f = std::fopen(tmp.c_str(), "w")) {
+      std::fprintf(f, "{\"pid\":%d,\"http\":\"%s\"}\n", static_cast<int>(getpid()), http.c_str());
+      std::fclose(f);
+      std::error_code ec;
+      std::filesystem::rename(tmp, path_, ec);
+    }
+  }
+  ~EngineFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  EngineFile(const EngineFile&) = delete;
+  EngineFile& operator=(const EngineFile&) = delete;
+
+ private:
+  std::string path_;
+};
+
+// HOST:PORT a local client can connect to ("" when HTTP is off).
+std::string http_address(const std::string& listen, int port) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "[::1]";
+  return host + ":" + std::to_string(port);
 }
 
 ReturnsPolicy policy_of(const Config& cfg) {
@@ -238,16 +274,30 @@ int run_engine(const Config& cfg) {
     spdlog::info("  brokers {}, group {}, dead letters to {}, batches of {} (wait {} ms)", cfg.brokers,
                  cfg.group, cfg.effective_dlq_topic(), cfg.batch_size, cfg.batch_wait_ms);
   }
+  // A rebuild stopped early (replay --until) left the projections behind the
+  // log: complete them before serving or folding anything new.
+  ProjectorOptions projector_options{policy_of(cfg)};
+  if (auto through = log->projected_through(); !through.empty()) {
+    uint64_t folded = 0;
+    st = catch_up_projections(*log, projector_options, folded);
+    if (!st.ok()) {
+      spdlog::error("cannot complete the projections: {}", st.message());
+      return 1;
+    }
+    spdlog::info("projections caught up with the log: {} records folded", folded);
+  }
   QueryService queries(*log, &metrics);
+  RebuildService rebuilds(*log, projector_options);
   std::unique_ptr<HttpApi> http;
   if (cfg.http != "off") {
     HttpOptions ho{cfg.http, cfg.admin_tokens, cfg.seller_tokens};
-    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http);
+    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http, &rebuilds);
     if (!st.ok()) {
       spdlog::error("{}", st.message());
       return 1;
     }
   }
+  EngineFile engine_file(cfg.data_dir, http ? http_address(cfg.http, http->port()) : "");
   int code = cfg.file_source() ? run_file(cfg, *log, metrics) : run_kafka(cfg, *log, metrics);
   if (http) http->stop();
   spdlog::info("carelog stopped: {} events appended, {} duplicates, {} rejected; {} events in the log",

@@ -8,6 +8,7 @@
 #include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -121,8 +122,25 @@ Status to_status(const rocksdb::Status& s, const char* what) {
 
 // ---------------- LogBatch ----------------
 
-LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
-LogBatch::~LogBatch() = default;
+LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {
+  log_.enter_gate();
+  gated_ = true;
+  generation_ = log_.projections();
+}
+
+LogBatch::LogBatch(EventLog& log, GenerationPtr target)
+    : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()), generation_(std::move(target)) {}
+
+LogBatch::~LogBatch() {
+  if (gated_) log_.leave_gate();
+}
+
+std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
+  if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+  std::string v;
+  if (!log_.db_->Get({}, generation_->family, key, &v).ok()) return std::nullopt;
+  return v;
+}
 
 bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
 
@@ -130,9 +148,9 @@ void LogBatch::finish() {
   for (auto& [p, head] : heads_) batch_->Put(log_.meta_cf_, meta_key("head", p), encode_head(head));
   for (auto& [key, value] : rows_) {
     if (value) {
-      batch_->Put(log_.projections_cf_, key, *value);
+      batch_->Put(generation_->family, key, *value);
     } else {
-      batch_->Delete(log_.projections_cf_, key);
+      batch_->Delete(generation_->family, key);
     }
   }
 }
@@ -225,8 +243,9 @@ namespace {
 // One seller's rows at a snapshot.
 class SnapshotSellerRows : public SellerRows {
  public:
-  SnapshotSellerRows(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, std::string prefix)
-      : db_(db), cf_(cf), snapshot_(db), prefix_(std::move(prefix)) {}
+  SnapshotSellerRows(rocksdb::DB* db, GenerationPtr generation, std::string prefix)
+      : db_(db), generation_(std::move(generation)), cf_(generation_->family), snapshot_(db),
+        prefix_(std::move(prefix)) {}
   std::optional<std::string> get(std::string_view key) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_.snapshot();
@@ -255,6 +274,7 @@ class SnapshotSellerRows : public SellerRows {
 
  private:
   rocksdb::DB* db_;
+  GenerationPtr generation_;  // kept readable while this view lives
   rocksdb::ColumnFamilyHandle* cf_;
   mutable rocksdb::ManagedSnapshot snapshot_;  // snapshot() is not const in RocksDB 7
   std::string prefix_;
@@ -289,9 +309,155 @@ Status EventLog::set_publish_cursor(uint32_t partition, uint64_t seq) {
 }
 
 std::optional<std::string> EventLog::get_projection_row(const std::string& key) const {
+  GenerationPtr g = projections();
   std::string v;
-  if (!db_->Get({}, projections_cf_, key, &v).ok()) return std::nullopt;
+  if (!db_->Get({}, g->family, key, &v).ok()) return std::nullopt;
   return v;
+}
+
+std::vector<std::pair<std::string, uint32_t>> EventLog::sellers() const {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
+  for (it->Seek("seller:"); it->Valid() && it->key().starts_with("seller:"); it->Next()) {
+    if (it->value().size() != 4) continue;
+    out.emplace_back(std::string(it->key().ToStringView().substr(7)), get_be32(it->value().data()));
+  }
+  return out;
+}
+
+// ---- projection generations ----
+
+namespace {
+const char* const kGenerationKey = "projections_generation";
+
+std::string generation_family_name(uint64_t number) {
+  return number == 1 ? std::string(kProjectionsCf) : std::string(kProjectionsCf) + "." + std::to_string(number);
+}
+
+// The generation number of a column family name; 0 when it is not one.
+uint64_t generation_of(const std::string& name) {
+  if (name == kProjectionsCf) return 1;
+  std::string prefix = std::string(kProjectionsCf) + ".";
+  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) return 0;
+  uint64_t n = 0;
+  for (char c : name.substr(prefix.size())) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return n;
+}
+}  // namespace
+
+GenerationPtr EventLog::adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family) {
+  rocksdb::DB* db = db_.get();
+  auto* g = new ProjectionGeneration{number, family};
+  return GenerationPtr(g, [db](const ProjectionGeneration* p) {
+    db->DestroyColumnFamilyHandle(p->family);
+    delete p;
+  });
+}
+
+GenerationPtr EventLog::projections() const {
+  std::lock_guard lock(generation_mutex_);
+  return generation_;
+}
+
+Status EventLog::create_generation(GenerationPtr& out) {
+  std::vector<std::string> names;
+  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_->GetName(), &names);
+  if (!s.ok()) return to_status(s, "list column families");
+  uint64_t next = projections()->number + 1;
+  for (const auto& n : names) next = std::max(next, generation_of(n) + 1);
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  s = db_->CreateColumnFamily(cf_options(true), generation_family_name(next), &h);
+  if (!s.ok()) return to_status(s, "create projection generation");
+  out = adopt_generation(next, h);
+  return Status::Ok();
+}
+
+Status EventLog::activate_generation(const GenerationPtr& g, const std::map<uint32_t, uint64_t>& through) {
+  GenerationPtr old = projections();
+  rocksdb::WriteBatch b;
+  std::string v;
+  put_be64(v, g->number);
+  b.Put(meta_cf_, kGenerationKey, v);
+  b.DeleteRange(meta_cf_, "through:", "through;");
+  for (auto& [p, seq] : through) {
+    std::string s;
+    put_be64(s, seq);
+    b.Put(meta_cf_, meta_key("through", p), s);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  Status st = to_status(db_->Write(wo, &b), "activate projection generation");
+  if (!st.ok()) return st;
+  if (options_.disable_wal) {
+    // Without the WAL the switch (and the generation's rows) must reach the
+    // SST files before the old generation is dropped.
+    std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
+    all.push_back(g->family);
+    all.push_back(old->family);
+    st = to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush the new generation");
+    if (!st.ok()) return st;
+  }
+  {
+    std::lock_guard lock(generation_mutex_);
+    generation_ = g;
+  }
+  // Readers still holding `old` keep reading it; its files go with the last.
+  return to_status(db_->DropColumnFamily(old->family), "drop the previous generation");
+}
+
+Status EventLog::drop_generation(const GenerationPtr& g) {
+  if (g == projections()) return Status::Error("cannot drop the active generation");
+  return to_status(db_->DropColumnFamily(g->family), "drop projection generation");
+}
+
+void EventLog::enter_gate() {
+  std::unique_lock lock(gate_mutex_);
+  gate_cv_.wait(lock, [&] { return !paused_; });
+  ++open_batches_;
+}
+
+void EventLog::leave_gate() {
+  std::lock_guard lock(gate_mutex_);
+  --open_batches_;
+  gate_cv_.notify_all();
+}
+
+void EventLog::pause_batches() {
+  std::unique_lock lock(gate_mutex_);
+  paused_ = true;
+  gate_cv_.wait(lock, [&] { return open_batches_ == 0; });
+}
+
+void EventLog::resume_batches() {
+  std::lock_guard lock(gate_mutex_);
+  paused_ = false;
+  gate_cv_.notify_all();
+}
+
+std::map<uint32_t, uint64_t> EventLog::projected_through() const {
+  std::map<uint32_t, uint64_t> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
+  for (it->Seek("through:"); it->Valid() && it->key().starts_with("through:"); it->Next()) {
+    if (it->key().size() != 12 || it->value().size() != 8) continue;
+    out[get_be32(it->key().data() + 8)] = get_be64(it->value().data());
+  }
+  return out;
+}
+
+Status EventLog::set_projected_through(const std::map<uint32_t, uint64_t>& through) {
+  rocksdb::WriteBatch b;
+  b.DeleteRange(meta_cf_, "through:", "through;");
+  for (auto& [p, seq] : through) {
+    std::string v;
+    put_be64(v, seq);
+    b.Put(meta_cf_, meta_key("through", p), v);
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  return to_status(db_->Write(wo, &b), "projected-through marks");
 }
 
 std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id) const {
@@ -301,7 +467,7 @@ std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id)
 }
 
 std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id) const {
-  return std::make_unique<SnapshotSellerRows>(db_.get(), projections_cf_,
+  return std::make_unique<SnapshotSellerRows>(db_.get(), projections(),
                                               projection_row_key(partition, seller_id, ""));
 }
 
@@ -338,8 +504,21 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
       {kStateCf, cf_options(true)},
       {kMetaCf, cf_options(true)},
       {kRejectedCf, cf_options(false)},
-      {kProjectionsCf, cf_options(true)},
   };
+  // Every projection generation present on disk must be opened too.
+  // (A new data dir starts with generation 1.)
+  std::vector<uint64_t> generations;
+  {
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(db_options, dir, &names).ok()) {
+      for (const auto& n : names) {
+        if (uint64_t g = generation_of(n); g > 0) generations.push_back(g);
+      }
+    }
+    if (generations.empty()) generations.push_back(1);
+  }
+  const size_t fixed_families = cfs.size();
+  for (uint64_t g : generations) cfs.push_back({generation_family_name(g), cf_options(true)});
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   if (options.read_only) {
@@ -354,7 +533,27 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   log->state_cf_ = log->handles_[3];
   log->meta_cf_ = log->handles_[4];
   log->rejected_cf_ = log->handles_[5];
-  log->projections_cf_ = log->handles_[6];
+
+  // The active generation; any other is what an interrupted rebuild left.
+  uint64_t active = 1;
+  {
+    std::string v;
+    if (log->db_->Get({}, log->meta_cf_, kGenerationKey, &v).ok() && v.size() == 8) active = get_be64(v.data());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> generation_handles(log->handles_.begin() + fixed_families,
+                                                                log->handles_.end());
+  log->handles_.resize(fixed_families);
+  for (size_t i = 0; i < generations.size(); ++i) {
+    if (generations[i] == active) {
+      log->generation_ = log->adopt_generation(active, generation_handles[i]);
+    } else {
+      if (!options.read_only) log->db_->DropColumnFamily(generation_handles[i]);
+      log->db_->DestroyColumnFamilyHandle(generation_handles[i]);
+    }
+  }
+  if (!log->generation_) {
+    return Status::Error("the active projection generation " + std::to_string(active) + " is missing in " + dir);
+  }
 
   // Load the partition heads.
   std::unique_ptr<rocksdb::Iterator> it(log->db_->NewIterator({}, log->meta_cf_));
@@ -375,8 +574,11 @@ EventLog::~EventLog() {
   if (!options_.read_only) {
     rocksdb::FlushOptions fo;
     fo.wait = true;
-    db_->Flush(fo, handles_);  // with atomic_flush, all families together
+    std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
+    if (generation_) all.push_back(generation_->family);
+    db_->Flush(fo, all);  // with atomic_flush, all families together
   }
+  generation_.reset();  // destroys its handle (readers are gone by now)
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
 }

@@ -5,7 +5,8 @@
 //   state      partition-scoped seller state for the domain rules (seller_state.h)
 //   meta       per partition: next source offset, head (seq, hash); source topic
 //   rejected   (be32 partition | be64 source offset) -> RejectedRecord
-//   projections  be32 partition | seller | 0x00 | row key -> row (projections/rows.h)
+//   projections[.N]  be32 partition | seller | 0x00 | row key -> row (projections/rows.h)
+//              one column family per generation of the projections (below)
 //
 // Writes go through a LogBatch, applied by EventLog::commit as ONE RocksDB
 // WriteBatch: records, id index, state, source offsets and rejections of a
@@ -13,11 +14,22 @@
 // every partition at the end of some committed batch, and its stored offset
 // says exactly where the source must resume.
 //
+// Projection generations (blue/green rebuilds): the projections' rows live in
+// one column family per generation; meta "projections_generation" names the
+// active one. A rebuild folds the log into a new generation while the engine
+// keeps folding new batches into the active one, then switches: with source
+// batches held at the gate (no LogBatch of the active generation is open), it
+// folds the last records, writes the new number and drops the old family.
+// Readers hold the generation they started with (a shared_ptr), so a query
+// never mixes generations and never sees a half-built one.
+//
 // Thread-safety: one writer thread (the ingest loop) calls commit; reads are
-// safe from any thread.
+// safe from any thread; one rebuild at a time may write its own generation.
 #pragma once
 
 #include <array>
+#include <condition_variable>
+#include <mutex>
 #include <functional>
 #include <map>
 #include <unordered_map>
@@ -74,10 +86,22 @@ struct EventLogOptions {
 
 class EventLog;
 
+// One generation of the projections' rows (a column family). Generation 1 is
+// the family named "projections", generation N > 1 "projections.N".
+struct ProjectionGeneration {
+  uint64_t number = 1;
+  rocksdb::ColumnFamilyHandle* family = nullptr;
+};
+using GenerationPtr = std::shared_ptr<const ProjectionGeneration>;
+
 // The writes of one source batch. Not thread-safe; short-lived.
 class LogBatch {
  public:
+  // A source batch: writes the active generation's rows; holds the gate
+  // (a generation switch waits until this batch is committed or dropped).
   explicit LogBatch(EventLog& log);
+  // A rebuild's batch: writes `target`'s rows only; does not hold the gate.
+  LogBatch(EventLog& log, GenerationPtr target);
   ~LogBatch();
   LogBatch(const LogBatch&) = delete;
   LogBatch& operator=(const LogBatch&) = delete;
@@ -98,6 +122,8 @@ class LogBatch {
   void erase_projection_row(const std::string& key);
   // nullopt: not written in this batch; optional(nullopt): erased in it.
   const std::optional<std::string>* pending_projection_row(const std::string& key) const;
+  // The row as this batch sees it: its own writes, then its generation's rows.
+  std::optional<std::string> projection_row(const std::string& key) const;
   void put_seller_partition(const std::string& seller_id, uint32_t partition);
   // Indexes a derived event for the decisions publisher.
   void mark_derived(uint32_t partition, uint64_t seq);
@@ -110,6 +136,8 @@ class LogBatch {
   void finish();  // adds the heads and the projection rows' final values
   EventLog& log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
+  GenerationPtr generation_;
+  bool gated_ = false;
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
   std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
@@ -154,15 +182,37 @@ class EventLog {
   uint64_t publish_cursor(uint32_t partition) const;
   Status set_publish_cursor(uint32_t partition, uint64_t seq);
 
-  // Projection rows and the seller -> partition index.
+  // The active projection generation, and the generations' life cycle.
+  GenerationPtr projections() const;
+  // A new, empty generation numbered above every existing one (not active).
+  Status create_generation(GenerationPtr& out);
+  // Makes `g` the active generation and drops the previous one. The caller
+  // holds the gate (pause_batches) and has folded `g` up to every head, or,
+  // offline, up to `through` (see projected_through), written with the switch.
+  Status activate_generation(const GenerationPtr& g, const std::map<uint32_t, uint64_t>& through);
+  // Drops a generation that never became active (an abandoned rebuild).
+  Status drop_generation(const GenerationPtr& g);
+  // The gate between source batches and a generation switch: pause_batches
+  // waits until no source LogBatch is open and keeps new ones waiting until
+  // resume_batches. Not reentrant; the rebuild thread only.
+  void pause_batches();
+  void resume_batches();
+
+  // Per partition, the last seq the active generation has folded when it
+  // stops short of the head (a rebuild --until); empty when it is complete.
+  std::map<uint32_t, uint64_t> projected_through() const;
+  Status set_projected_through(const std::map<uint32_t, uint64_t>& through);
+
+  // Projection rows (active generation) and the seller -> partition index.
   std::optional<std::string> get_projection_row(const std::string& key) const;
+  // Every seller the log has seen, with its partition.
+  std::vector<std::pair<std::string, uint32_t>> sellers() const;
   std::optional<uint32_t> seller_partition(const std::string& seller_id) const;
   // A consistent read-only view of one seller's projection rows (a RocksDB
   // snapshot taken now); safe to use from any thread.
   std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id) const;
   // The record at (partition, seq), if present.
   std::optional<LogRecord> read_record(uint32_t partition, uint64_t seq) const;
-  rocksdb::ColumnFamilyHandle* projections_family() { return projections_cf_; }
 
   Status list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const;
   uint64_t approximate_event_count() const;
@@ -181,7 +231,15 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* rejected_cf_ = nullptr;
-  rocksdb::ColumnFamilyHandle* projections_cf_ = nullptr;
+  GenerationPtr generation_;               // the active one
+  mutable std::mutex generation_mutex_;    // guards generation_
+  std::mutex gate_mutex_;
+  std::condition_variable gate_cv_;
+  int open_batches_ = 0;
+  bool paused_ = false;
+  void enter_gate();
+  void leave_gate();
+  GenerationPtr adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family);
   EventLogOptions options_;
   std::map<uint32_t, PartitionHead> heads_;  // written by the committing thread only
   mutable std::shared_mutex heads_mutex_;  // heads_ is read by other threads

@@ -14,12 +14,10 @@ namespace {
 // committed database; writes go into the batch.
 class BatchSellerRows : public SellerRowWriter {
  public:
-  BatchSellerRows(const EventLog& log, LogBatch& batch, uint32_t partition, const std::string& seller)
-      : log_(log), batch_(batch), prefix_(projection_row_key(partition, seller, "")) {}
+  BatchSellerRows(LogBatch& batch, uint32_t partition, const std::string& seller)
+      : batch_(batch), prefix_(projection_row_key(partition, seller, "")) {}
   std::optional<std::string> get(std::string_view key) const override {
-    std::string full = prefix_ + std::string(key);
-    if (const auto* pending = batch_.pending_projection_row(full)) return *pending;
-    return log_.get_projection_row(full);
+    return batch_.projection_row(prefix_ + std::string(key));
   }
   void put(std::string_view key, std::string_view value) override {
     batch_.put_projection_row(prefix_ + std::string(key), value);
@@ -27,7 +25,6 @@ class BatchSellerRows : public SellerRowWriter {
   void erase(std::string_view key) override { batch_.erase_projection_row(prefix_ + std::string(key)); }
 
  private:
-  const EventLog& log_;
   LogBatch& batch_;
   std::string prefix_;
 };
@@ -44,16 +41,38 @@ std::vector<std::unique_ptr<Projection>> make_projections(const ProjectorOptions
   return p;
 }
 
-Projector::Projector(EventLog& log, const ProjectorOptions& options)
-    : log_(log), options_(options), projections_(make_projections(options)) {}
+const std::vector<std::string>& projection_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (auto& p : make_projections(ProjectorOptions{})) out.emplace_back(p->name());
+    return out;
+  }();
+  return names;
+}
+
+bool is_base_projection(std::string_view name) { return name == "seller_meta" || name == "order_facts"; }
+
+Projector::Projector(EventLog& log, const ProjectorOptions& options, std::string_view only)
+    : log_(log), options_(options), projections_(make_projections(options)) {
+  if (only.empty() || only == "all") return;
+  std::erase_if(projections_, [&](const std::unique_ptr<Projection>& p) {
+    return p->name() != only && !is_base_projection(p->name());
+  });
+}
+
+std::string Projector::row_tags() const {
+  std::string tags;
+  for (auto& p : projections_) tags.append(p->row_tags());
+  return tags;
+}
 
 std::vector<Event> Projector::derive(const LogRecord& record, LogBatch& batch) {
-  BatchSellerRows rows(log_, batch, record.partition, record.event.seller_id);
+  BatchSellerRows rows(batch, record.partition, record.event.seller_id);
   return derive_events(record.event, rows, options_.returns_policy);
 }
 
 void Projector::apply(const LogRecord& record, LogBatch& batch) {
-  BatchSellerRows rows(log_, batch, record.partition, record.event.seller_id);
+  BatchSellerRows rows(batch, record.partition, record.event.seller_id);
   if (!rows.get(std::string(1, row_tag::kSellerMeta))) {
     batch.put_seller_partition(record.event.seller_id, record.partition);
   }

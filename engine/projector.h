@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/event_log.h"
@@ -23,9 +25,19 @@ struct ProjectorOptions {
 // Every projection carelog maintains, in application order.
 std::vector<std::unique_ptr<Projection>> make_projections(const ProjectorOptions& options);
 
+// The names of make_projections(), in order ("seller_meta", "order_facts",
+// "messages", "returns_queue", "order_history").
+const std::vector<std::string>& projection_names();
+// seller_meta and order_facts are read by the others while they fold.
+bool is_base_projection(std::string_view name);
+
 class Projector {
  public:
-  Projector(EventLog& log, const ProjectorOptions& options);
+  // `only`: "" or "all" for every projection, else that one and the base
+  // projections it reads (a rebuild of one projection).
+  Projector(EventLog& log, const ProjectorOptions& options, std::string_view only = "");
+  // The row tags the projections of this projector write.
+  std::string row_tags() const;
 
   // Applies every projection to `record` (already appended to `batch`).
   void apply(const LogRecord& record, LogBatch& batch);

@@ -1,6 +1,8 @@
 #include "engine/replay.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/snapshot.h>
+#include <rocksdb/write_batch.h>
 
 #include <deque>
 
@@ -8,72 +10,298 @@
 #include "events/log_codec.h"
 
 namespace carelog {
+namespace {
 
-Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayReport& report) {
-  // 1. Drop every projection row.
-  rocksdb::WriteOptions wo;
-  auto st = log.db()->DeleteRange(wo, log.projections_family(), std::string(), std::string(16, '\xff'));
-  if (!st.ok()) return Status::Error("cannot drop the projections: " + st.ToString());
+// Records a rebuild folds into its generation before it takes the gate: the
+// last stretch, folded while source batches wait, is at most about this long.
+constexpr uint64_t kSwitchGap = 20000;
+constexpr int kMaxCatchUpRounds = 20;
 
-  uint64_t total = log.approximate_event_count();
-  Projector projector(log, options.projector);
-  for (const auto& entry : log.heads()) {
-    const uint32_t partition = entry.first;
-    std::unique_ptr<LogBatch> batch = std::make_unique<LogBatch>(log);
-    size_t in_batch = 0;
-    std::deque<Event> expected;  // derived events the last cause should be followed by
+// Keeps source batches waiting for as long as it lives.
+class PausedBatches {
+ public:
+  explicit PausedBatches(EventLog& log) : log_(log) { log_.pause_batches(); }
+  ~PausedBatches() { log_.resume_batches(); }
+  PausedBatches(const PausedBatches&) = delete;
+  PausedBatches& operator=(const PausedBatches&) = delete;
+
+ private:
+  EventLog& log_;
+};
+
+// The row tag of a projection row key (be32 partition | seller | 0x00 | tag ...).
+char row_tag_of(std::string_view key) {
+  size_t zero = key.find('\0', 4);
+  return zero == std::string_view::npos || zero + 1 >= key.size() ? '\0' : key[zero + 1];
+}
+
+class Rebuild {
+ public:
+  Rebuild(EventLog& log, const ReplayOptions& options, ReplayReport& report, GenerationPtr generation)
+      : log_(log), options_(options), report_(report), generation_(std::move(generation)),
+        projector_(log, options.projector, options.projection), all_(log, options.projector),
+        check_derived_(options.projection == "all") {}
+
+  // The starting point: records up to these heads are folded by the
+  // projections being rebuilt only (the others' rows are copied as of then);
+  // every record after them by every projection.
+  void set_start(const std::map<uint32_t, PartitionHead>& heads) { start_ = heads; }
+
+  // Copies every row of `from` at `snapshot` that `projector_` does not write.
+  Status copy_other_rows(const GenerationPtr& from, const rocksdb::Snapshot* snapshot) {
+    const std::string rebuilt = projector_.row_tags();
+    rocksdb::ReadOptions ro;
+    ro.snapshot = snapshot;
+    std::unique_ptr<rocksdb::Iterator> it(log_.db()->NewIterator(ro, from->family));
+    rocksdb::WriteBatch batch;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (rebuilt.find(row_tag_of(it->key().ToStringView())) != std::string::npos) continue;
+      batch.Put(generation_->family, it->key(), it->value());
+      ++report_.rows_copied;
+      if (batch.Count() >= 10000) {
+        if (auto s = log_.db()->Write({}, &batch); !s.ok()) return Status::Error("copy rows: " + s.ToString());
+        batch.Clear();
+        if (cancelled()) return Status::Error("rebuild cancelled");
+      }
+    }
+    if (!it->status().ok()) return Status::Error("copy rows: " + it->status().ToString());
+    if (auto s = log_.db()->Write({}, &batch); !s.ok()) return Status::Error("copy rows: " + s.ToString());
+    return Status::Ok();
+  }
+
+  // Folds every partition up to `heads` (bounded by until_*).
+  Status fold_to(const std::map<uint32_t, PartitionHead>& heads) {
+    for (const auto& [partition, head] : heads) {
+      Status st = fold(partition, head.seq);
+      if (!st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+
+  // Records still to fold to reach `heads`.
+  uint64_t gap(const std::map<uint32_t, PartitionHead>& heads) {
+    uint64_t n = 0;
+    for (const auto& [p, head] : heads) {
+      const Progress& pr = progress_[p];
+      if (!pr.stopped && head.seq > pr.done) n += head.seq - pr.done;
+    }
+    return n;
+  }
+
+  // End of the rebuild: causes whose derived events never came.
+  void finish_derived_checks() {
+    if (!check_derived_) return;
+    for (auto& [partition, pr] : progress_) {
+      if (pr.stopped || pr.expected.empty()) continue;
+      note_missing(partition, pr);
+    }
+  }
+
+  // Per partition, the last seq folded where a bound stopped it short of `heads`.
+  std::map<uint32_t, uint64_t> stopped_short(const std::map<uint32_t, PartitionHead>& heads) {
+    std::map<uint32_t, uint64_t> out;
+    for (const auto& [p, head] : heads) {
+      if (progress_[p].done < head.seq) out[p] = progress_[p].done;
+    }
+    return out;
+  }
+
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+  void add_to_total(uint64_t n) { total_ += n; }
+
+ private:
+  struct Progress {
+    uint64_t done = 0;            // last seq folded
+    bool stopped = false;         // an until_* bound was reached
+    std::deque<Event> expected;   // derived events the last cause should be followed by
     uint64_t cause_seq = 0;
-    Status scan_st = Status::Ok();
-    Status st2 = log.scan(partition, 1, [&](const LogRecord& r, std::string_view) {
-      if (is_derived_event_id(r.event.event_id)) {
-        ++report.derived_checked;
-        if (expected.empty() || encode_binary(expected.front()) != encode_binary(r.event)) {
-          if (report.derived_mismatches++ == 0) {
-            report.first_mismatch = "partition " + std::to_string(partition) + " seq " + std::to_string(r.seq) +
-                                    ": the log holds " + r.event.event_id + ", the rules now derive " +
-                                    (expected.empty() ? std::string("nothing") : expected.front().event_id);
-          }
-        }
-        if (!expected.empty()) expected.pop_front();
-      } else {
-        if (!expected.empty()) {
-          report.derived_mismatches += expected.size();
-          if (report.first_mismatch.empty()) {
-            report.first_mismatch = "partition " + std::to_string(partition) + " seq " + std::to_string(cause_seq) +
-                                    ": the rules now derive " + expected.front().event_id + ", absent from the log";
-          }
-          expected.clear();
+  };
+
+  void note_missing(uint32_t partition, Progress& pr) {
+    report_.derived_mismatches += pr.expected.size();
+    if (report_.first_mismatch.empty()) {
+      report_.first_mismatch = "partition " + std::to_string(partition) + " seq " + std::to_string(pr.cause_seq) +
+                               ": the rules now derive " + pr.expected.front().event_id + ", absent from the log";
+    }
+    pr.expected.clear();
+  }
+
+  void check(uint32_t partition, const LogRecord& r, Progress& pr) {
+    if (is_derived_event_id(r.event.event_id)) {
+      ++report_.derived_checked;
+      if (pr.expected.empty() || encode_binary(pr.expected.front()) != encode_binary(r.event)) {
+        if (report_.derived_mismatches++ == 0) {
+          report_.first_mismatch = "partition " + std::to_string(partition) + " seq " + std::to_string(r.seq) +
+                                   ": the log holds " + r.event.event_id + ", the rules now derive " +
+                                   (pr.expected.empty() ? std::string("nothing") : pr.expected.front().event_id);
         }
       }
-      projector.apply(r, *batch);
-      if (!is_derived_event_id(r.event.event_id)) {
-        for (Event& e : projector.derive(r, *batch)) expected.push_back(std::move(e));
-        cause_seq = r.seq;
+      if (!pr.expected.empty()) pr.expected.pop_front();
+    } else if (!pr.expected.empty()) {
+      note_missing(partition, pr);
+    }
+  }
+
+  Status fold(uint32_t partition, uint64_t to_seq) {
+    Progress& pr = progress_[partition];
+    if (options_.until_seq) to_seq = std::min(to_seq, *options_.until_seq);
+    if (pr.stopped || to_seq <= pr.done) return Status::Ok();
+    auto batch = std::make_unique<LogBatch>(log_, generation_);
+    const uint64_t start_seq = start_.count(partition) ? start_.at(partition).seq : 0;
+    size_t in_batch = 0;
+    Status inner = Status::Ok();
+    Status scanned = log_.scan(partition, pr.done + 1, [&](const LogRecord& r, std::string_view) {
+      if (r.seq > to_seq) return false;
+      const bool derived = is_derived_event_id(r.event.event_id);
+      if (options_.until_micros && !derived && r.event.occurred_at.micros > *options_.until_micros) {
+        pr.stopped = true;
+        return false;
       }
-      ++report.records;
-      if (++in_batch >= options.batch_size) {
-        scan_st = log.commit(*batch);
-        if (!scan_st.ok()) return false;
-        batch = std::make_unique<LogBatch>(log);
+      if (check_derived_) check(partition, r, pr);
+      (r.seq <= start_seq ? projector_ : all_).apply(r, *batch);
+      if (check_derived_ && !derived) {
+        for (Event& e : projector_.derive(r, *batch)) pr.expected.push_back(std::move(e));
+        pr.cause_seq = r.seq;
+      }
+      pr.done = r.seq;
+      ++report_.records;
+      if (++in_batch >= options_.batch_size) {
+        inner = log_.commit(*batch);
+        if (!inner.ok()) return false;
+        batch = std::make_unique<LogBatch>(log_, generation_);
         in_batch = 0;
-        if (options.progress) options.progress(report.records, total);
+        if (options_.progress) options_.progress(report_.records, total_);
+        if (cancelled()) {
+          inner = Status::Error("rebuild cancelled");
+          return false;
+        }
       }
       return true;
     });
-    if (!st2.ok()) return st2;
-    if (!scan_st.ok()) return scan_st;
-    if (!expected.empty()) {
-      report.derived_mismatches += expected.size();
-      if (report.first_mismatch.empty()) {
-        report.first_mismatch = "partition " + std::to_string(partition) + " seq " + std::to_string(cause_seq) +
-                                ": the rules now derive " + expected.front().event_id + ", absent from the log";
-      }
+    if (!scanned.ok()) return scanned;
+    if (!inner.ok()) return inner;
+    if (options_.until_seq && pr.done >= *options_.until_seq) pr.stopped = true;
+    Status c = log_.commit(*batch);
+    if (!c.ok()) return c;
+    if (options_.progress) options_.progress(report_.records, total_);
+    return Status::Ok();
+  }
+
+  EventLog& log_;
+  const ReplayOptions& options_;
+  ReplayReport& report_;
+  GenerationPtr generation_;
+  Projector projector_;  // the projections being rebuilt
+  Projector all_;        // every projection
+  std::map<uint32_t, PartitionHead> start_;
+  const bool check_derived_;
+  std::map<uint32_t, Progress> progress_;
+  uint64_t total_ = 0;
+};
+
+uint64_t count(const std::map<uint32_t, PartitionHead>& heads) {
+  uint64_t n = 0;
+  for (const auto& [p, h] : heads) n += h.seq;
+  return n;
+}
+
+}  // namespace
+
+Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayReport& report) {
+  if (options.projection != "all") {
+    const auto& names = projection_names();
+    if (std::find(names.begin(), names.end(), options.projection) == names.end()) {
+      return Status::Error("unknown projection " + options.projection);
     }
+  }
+  if (options.online && (options.until_seq || options.until_micros)) {
+    return Status::Error("a rebuild that stops early cannot replace the projections of a serving engine");
+  }
+  GenerationPtr generation;
+  Status st = log.create_generation(generation);
+  if (!st.ok()) return st;
+  Rebuild rebuild(log, options, report, generation);
+  auto abandon = [&](Status why) {
+    log.drop_generation(generation);
+    return why;
+  };
+
+  // 1. A consistent starting point: the heads and rows of committed batches only.
+  std::map<uint32_t, PartitionHead> heads;
+  GenerationPtr previous;
+  const rocksdb::Snapshot* snapshot = nullptr;
+  {
+    PausedBatches paused(log);
+    heads = log.heads();
+    previous = log.projections();
+    snapshot = log.db()->GetSnapshot();
+  }
+  // 2. The other projections' rows, as of that point.
+  if (options.projection != "all") st = rebuild.copy_other_rows(previous, snapshot);
+  log.db()->ReleaseSnapshot(snapshot);
+  if (!st.ok()) return abandon(st);
+
+  // 3. The log up to that point.
+  rebuild.set_start(heads);
+  rebuild.add_to_total(count(heads));
+  st = rebuild.fold_to(heads);
+  if (!st.ok()) return abandon(st);
+
+  // 4. What was appended meanwhile, then the switch.
+  std::map<uint32_t, uint64_t> through;
+  if (options.online) {
+    for (int round = 0; round < kMaxCatchUpRounds; ++round) {
+      auto now = log.heads();
+      uint64_t gap = rebuild.gap(now);
+      if (gap <= kSwitchGap) break;
+      rebuild.add_to_total(gap);
+      st = rebuild.fold_to(now);
+      if (!st.ok()) return abandon(st);
+    }
+    PausedBatches paused(log);
+    auto now = log.heads();
+    rebuild.add_to_total(rebuild.gap(now));
+    st = rebuild.fold_to(now);
+    if (!st.ok()) return abandon(st);
+    rebuild.finish_derived_checks();
+    st = log.activate_generation(generation, {});
+  } else {
+    rebuild.finish_derived_checks();
+    through = rebuild.stopped_short(heads);
+    st = log.activate_generation(generation, through);
+  }
+  if (!st.ok()) return abandon(st);
+  report.generation = generation->number;
+  return Status::Ok();
+}
+
+Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint64_t& folded) {
+  folded = 0;
+  auto through = log.projected_through();
+  if (through.empty()) return Status::Ok();
+  Projector projector(log, options);
+  GenerationPtr generation = log.projections();
+  for (const auto& [partition, done] : through) {
+    auto batch = std::make_unique<LogBatch>(log, generation);
+    size_t in_batch = 0;
+    Status inner = Status::Ok();
+    Status scanned = log.scan(partition, done + 1, [&](const LogRecord& r, std::string_view) {
+      projector.apply(r, *batch);
+      ++folded;
+      if (++in_batch >= 5000) {
+        inner = log.commit(*batch);
+        if (!inner.ok()) return false;
+        batch = std::make_unique<LogBatch>(log, generation);
+        in_batch = 0;
+      }
+      return true;
+    });
+    if (!scanned.ok()) return scanned;
+    if (!inner.ok()) return inner;
     Status c = log.commit(*batch);
     if (!c.ok()) return c;
-    if (options.progress) options.progress(report.records, total);
   }
-  return Status::Ok();
+  return log.set_projected_through({});
 }
 
 }  // namespace carelog

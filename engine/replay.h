@@ -1,13 +1,30 @@
-// Rebuild of every projection from the log (offline: the engine must not be
-// running on the data dir). The log is the truth: the projections' rows are
-// dropped and every record is folded again, partition by partition, in log
-// order, in WriteBatches of `batch_size` records. Derived events are checked
-// on the way: for every cause, the events returns automation derives now must
-// be exactly the derived records that follow it in the log.
+// Rebuild of projections from the log into a new generation (blue/green; see
+// event_log.h), offline or beside a serving engine.
+//
+// 1. Under the gate, take a snapshot and every partition's head.
+// 2. When one projection is rebuilt, copy the other projections' rows of the
+//    snapshot into the new generation; that projection and the base ones it
+//    reads (seller_meta, order_facts) start empty.
+// 3. Fold each partition's records 1..head into the new generation, in log
+//    order, in batches of `batch_size`.
+// 4. Catch up with what the engine appended meanwhile, then with source
+//    batches held at the gate fold the last records and switch. Until the
+//    switch, queries read the previous generation; after it, the new one.
+//
+// Derived events are checked on the way (full rebuilds): for every cause, the
+// events returns automation derives now must be exactly the derived records
+// that follow it in the log.
+//
+// `until_seq` / `until_micros` (offline only) stop every partition early; the
+// generation then records how far it got (EventLog::projected_through) and
+// catch_up_projections() completes it before an engine serves from it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "engine/event_log.h"
 #include "engine/projector.h"
@@ -16,18 +33,32 @@ namespace carelog {
 
 struct ReplayOptions {
   ProjectorOptions projector;
+  std::string projection = "all";  // or one of projection_names()
   size_t batch_size = 5000;
-  // Called after every committed batch with (records done, records in all).
+  std::optional<uint64_t> until_seq;    // fold seqs <= this in every partition
+  std::optional<int64_t> until_micros;  // stop before the first event after this
+  // True when an engine may be appending to the log meanwhile.
+  bool online = false;
+  // Called after every committed batch with (records done, records to do).
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // Set by another thread to abandon the rebuild (the old generation stays).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ReplayReport {
   uint64_t records = 0;
+  uint64_t rows_copied = 0;         // other projections' rows (one-projection rebuild)
+  uint64_t generation = 0;          // the generation now active
   uint64_t derived_checked = 0;
   uint64_t derived_mismatches = 0;  // derived events that differ from the log's
   std::string first_mismatch;       // "partition P seq S: ..." for the first one
 };
 
 Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayReport& report);
+
+// Folds, into the active generation, the records after projected_through()
+// of every partition that has such a mark, then clears the marks. The engine
+// calls it before ingesting; a no-op after every complete rebuild.
+Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint64_t& folded);
 
 }  // namespace carelog

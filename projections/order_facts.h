@@ -52,6 +52,7 @@ struct OrderFacts {
 class OrderFactsProjection : public Projection {
  public:
   std::string_view name() const override { return "order_facts"; }
+  std::string_view row_tags() const override { return "oO"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 };
 

@@ -18,6 +18,7 @@ namespace carelog {
 class OrderHistoryProjection : public Projection {
  public:
   std::string_view name() const override { return "order_history"; }
+  std::string_view row_tags() const override { return "h"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 };
 

@@ -26,6 +26,8 @@ class Projection {
  public:
   virtual ~Projection() = default;
   virtual std::string_view name() const = 0;
+  // The row tags (rows.h) of the rows it writes; no two projections share one.
+  virtual std::string_view row_tags() const = 0;
   // Folds `e` into its seller's rows. Must be deterministic.
   virtual void apply(const AppliedEvent& e, SellerRowWriter& rows) = 0;
 };

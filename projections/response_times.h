@@ -24,6 +24,7 @@ namespace carelog {
 class MessagesProjection : public Projection {
  public:
   std::string_view name() const override { return "messages"; }
+  std::string_view row_tags() const override { return "mMt"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 };
 

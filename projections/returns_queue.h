@@ -66,6 +66,7 @@ class ReturnsQueueProjection : public Projection {
  public:
   explicit ReturnsQueueProjection(ReturnsPolicy policy) : policy_(std::move(policy)) {}
   std::string_view name() const override { return "returns_queue"; }
+  std::string_view row_tags() const override { return "rRs"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 
  private:

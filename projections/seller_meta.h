@@ -12,6 +12,7 @@ namespace carelog {
 class SellerMetaProjection : public Projection {
  public:
   std::string_view name() const override { return "seller_meta"; }
+  std::string_view row_tags() const override { return "z"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 };
 

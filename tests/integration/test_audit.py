@@ -38,6 +38,12 @@ def test_export_is_byte_for_byte_and_reimports_to_the_same_answers(brokers, topi
     types = [json.loads(l)["type"] for l in out.read_text().splitlines()]
     assert types == ["order.placed", "order.shipped", "order.delivered", "return.requested", "return.requested",
                      "return.authorized", "return.closed", "return.item_received", "refund.issued"]
+    # The same order without --seller: found through the sellers' history indexes.
+    by_order = tmp_path / "by-order.jsonl"
+    carelog("audit", "export", "--data-dir", engine.data_dir, "--order", "403-9930700-9360319", "--out", by_order)
+    assert by_order.read_bytes() == out.read_bytes()
+    assert carelog("audit", "export", "--data-dir", engine.data_dir, "--order", "NO-SUCH-ORDER",
+                   check=False).returncode == 3
     # --until keeps what happened up to then.
     out = tmp_path / "until.jsonl"
     carelog("audit", "export", "--data-dir", engine.data_dir, "--seller", "A2SELLER0001",

@@ -1,0 +1,293 @@
+// Rebuilds of the projections into a new generation (engine/replay.h): a
+// rebuild, of all projections or of one, gives back exactly the rows the live
+// fold wrote; a rebuild stopped early is completed by catch_up_projections; a
+// rebuild beside a source that keeps appending switches without losing or
+// doubling a single batch; leftovers of an interrupted rebuild are dropped.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/event_log.h"
+#include "engine/ingest.h"
+#include "engine/replay.h"
+#include "tests/unit/test_support.h"
+#include "tools/feed_generator.h"
+
+namespace carelog {
+namespace {
+
+using testing::TempDir;
+using Rows = std::map<std::string, std::string>;
+
+constexpr uint32_t kPartitions = 3;
+
+// A generated feed split into partitions by seller, as a producer would.
+struct PartitionedFeed {
+  std::map<uint32_t, std::vector<std::string>> values;
+  explicit PartitionedFeed(int64_t events) {
+    FeedOptions o;
+    o.sellers = 12;
+    o.days = 60;
+    o.seed = 7;
+    o.events = events;
+    generate_feed(o, [&](const std::string& line) {
+      auto at = line.find("\"seller_id\":\"");
+      std::string seller = line.substr(at + 13, line.find('"', at + 13) - at - 13);
+      values[static_cast<uint32_t>(std::hash<std::string>{}(seller) % kPartitions)].push_back(line);
+    });
+  }
+  // Source records [from, to) of every partition, in batches of `batch`.
+  void ingest(Ingestor& ingestor, double from, double to, size_t batch = 500) const {
+    for (const auto& [p, v] : values) {
+      size_t begin = static_cast<size_t>(from * static_cast<double>(v.size()));
+      size_t end = static_cast<size_t>(to * static_cast<double>(v.size()));
+      for (size_t i = begin; i < end; i += batch) {
+        std::vector<SourceRecord> recs;
+        for (size_t j = i; j < std::min(end, i + batch); ++j) {
+          SourceRecord r;
+          r.partition = p;
+          r.offset = static_cast<int64_t>(j);
+          r.next_offset = r.offset + 1;
+          r.value = v[j];
+          recs.push_back(r);
+        }
+        Status st = ingestor.ingest(recs);
+        ASSERT_TRUE(st.ok()) << st.message();
+      }
+    }
+  }
+};
+
+const PartitionedFeed& feed() {
+  static const PartitionedFeed f(30000);
+  return f;
+}
+
+Rows projection_rows(EventLog& log) {
+  Rows out;
+  std::unique_ptr<rocksdb::Iterator> it(log.db()->NewIterator({}, log.projections()->family));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out[it->key().ToString()] = it->value().ToString();
+  return out;
+}
+
+std::vector<std::string> column_families(const std::string& dir) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
+  return names;
+}
+
+class ReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    open();
+    feed().ingest(*ingestor_, 0, 1);
+    live_ = projection_rows(*log_);
+  }
+  void open() {
+    ingestor_.reset();
+    log_.reset();
+    ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+  }
+  ReplayReport replay(const ReplayOptions& o) {
+    ReplayReport report;
+    Status st = replay_projections(*log_, o, report);
+    EXPECT_TRUE(st.ok()) << st.message();
+    return report;
+  }
+
+  TempDir dir_;
+  EngineMetrics metrics_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<Ingestor> ingestor_;
+  Rows live_;
+};
+
+TEST_F(ReplayTest, FullRebuildGivesTheLiveRowsInANewGenerationAndDropsTheOldOne) {
+  ASSERT_GT(live_.size(), 1000u);
+  ASSERT_EQ(log_->projections()->number, 1u);
+  ReplayOptions all;
+  ReplayReport r = replay(all);
+  EXPECT_EQ(r.records, log_->approximate_event_count());
+  EXPECT_EQ(r.generation, 2u);
+  EXPECT_GT(r.derived_checked, 0u) << "the feed should make the engine derive events";
+  EXPECT_EQ(r.derived_mismatches, 0u) << r.first_mismatch;
+  EXPECT_EQ(log_->projections()->number, 2u);
+  EXPECT_EQ(projection_rows(*log_), live_);
+  auto names = column_families(dir_.str());
+  EXPECT_EQ(std::count(names.begin(), names.end(), "projections"), 0);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "projections.2"), 1);
+
+  open();  // the switch is durable
+  EXPECT_EQ(log_->projections()->number, 2u);
+  EXPECT_EQ(projection_rows(*log_), live_);
+  std::unique_ptr<EventLog> reader;  // inspection tools open it beside the engine
+  Status st = EventLog::open(dir_.str(), EventLogOptions{true, false}, reader);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(projection_rows(*reader), live_);
+}
+
+TEST_F(ReplayTest, OneProjectionIsRebuiltWithTheBaseOnesAndTheOthersRowsAreCopied) {
+  for (const std::string name : {"returns_queue", "messages", "order_history"}) {
+    ReplayOptions o;
+    o.projection = name;
+    ReplayReport r = replay(o);
+    EXPECT_GT(r.rows_copied, 0u) << name;
+    EXPECT_LT(r.rows_copied, live_.size()) << name;
+    EXPECT_EQ(projection_rows(*log_), live_) << name;
+  }
+  EXPECT_EQ(log_->projections()->number, 4u);
+}
+
+TEST_F(ReplayTest, EveryRowBelongsToExactlyOneProjection) {
+  Projector all(*log_, ProjectorOptions{});
+  std::string tags = all.row_tags();
+  std::sort(tags.begin(), tags.end());
+  EXPECT_EQ(std::adjacent_find(tags.begin(), tags.end()), tags.end()) << "a tag claimed twice: " << tags;
+  for (const auto& [key, value] : live_) {
+    char tag = key[key.find('\0', 4) + 1];
+    EXPECT_NE(tags.find(tag), std::string::npos) << "row tag '" << tag << "' belongs to no projection";
+  }
+}
+
+TEST_F(ReplayTest, RebuildStoppedEarlyIsCompletedBeforeServing) {
+  ReplayOptions o;
+  o.until_seq = 200;
+  replay(o);
+  auto through = log_->projected_through();
+  ASSERT_EQ(through.size(), kPartitions);
+  for (auto& [p, seq] : through) EXPECT_EQ(seq, 200u);
+  Rows partial = projection_rows(*log_);
+  EXPECT_LT(partial.size(), live_.size());
+
+  open();  // the marks are durable
+  ASSERT_EQ(log_->projected_through(), through);
+  uint64_t folded = 0;
+  ASSERT_TRUE(catch_up_projections(*log_, ProjectorOptions{}, folded).ok());
+  EXPECT_EQ(folded, log_->approximate_event_count() - 3 * 200);
+  EXPECT_TRUE(log_->projected_through().empty());
+  EXPECT_EQ(projection_rows(*log_), live_);
+}
+
+TEST_F(ReplayTest, RebuildUntilAnInstantStopsAtTheFirstLaterSourceEvent) {
+  ReplayOptions o;
+  o.until_micros = 1350000000LL * 1000000;  // 2012-10-12, ~11 days into the feed
+  replay(o);
+  auto through = log_->projected_through();
+  ASSERT_FALSE(through.empty());
+  for (auto& [p, seq] : through) {
+    auto next = log_->read_record(p, seq + 1);
+    ASSERT_TRUE(next);
+    EXPECT_GT(next->event.occurred_at.micros, *o.until_micros);
+  }
+}
+
+TEST_F(ReplayTest, LeftoverOfAnInterruptedRebuildIsDroppedAtOpen) {
+  GenerationPtr abandoned;
+  ASSERT_TRUE(log_->create_generation(abandoned).ok());
+  EXPECT_EQ(abandoned->number, 2u);
+  abandoned.reset();
+  open();
+  auto names = column_families(dir_.str());
+  EXPECT_EQ(std::count(names.begin(), names.end(), "projections.2"), 0);
+  EXPECT_EQ(log_->projections()->number, 1u);
+  EXPECT_EQ(projection_rows(*log_), live_);
+}
+
+TEST_F(ReplayTest, CancelledRebuildLeavesTheServingGenerationAlone) {
+  std::atomic<bool> cancel{true};
+  ReplayOptions o;
+  o.batch_size = 100;
+  o.cancel = &cancel;
+  ReplayReport report;
+  Status st = replay_projections(*log_, o, report);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(log_->projections()->number, 1u);
+  EXPECT_EQ(projection_rows(*log_), live_);
+}
+
+// The gate: a switch waits for the open source batch, and a source batch
+// opened during a switch waits for its end (so no batch straddles two
+// generations).
+TEST(GenerationGateTest, SwitchWaitsForTheOpenBatchAndNewBatchesWaitForTheSwitch) {
+  TempDir dir;
+  std::unique_ptr<EventLog> log;
+  ASSERT_TRUE(EventLog::open(dir.str(), {}, log).ok());
+  auto open_batch = std::make_unique<LogBatch>(*log);
+  std::atomic<bool> paused{false};
+  std::thread switcher([&] {
+    log->pause_batches();
+    paused = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(paused.load()) << "the switch did not wait for the open batch";
+  open_batch.reset();
+  switcher.join();
+  EXPECT_TRUE(paused.load());
+
+  std::atomic<bool> opened{false};
+  std::thread source([&] {
+    LogBatch b(*log);
+    opened = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(opened.load()) << "a source batch opened during the switch";
+  GenerationPtr before = log->projections();
+  log->resume_batches();
+  source.join();
+  EXPECT_TRUE(opened.load());
+  // A rebuild's own batches never wait at the gate.
+  log->pause_batches();
+  { LogBatch rebuild_batch(*log, before); }
+  log->resume_batches();
+}
+
+// A rebuild beside a source that keeps appending: afterwards the rows are
+// exactly those of a log that ingested everything with no rebuild.
+TEST(OnlineReplayTest, SwitchesBesideAnAppendingSourceWithoutLosingABatch) {
+  TempDir reference_dir, dir;
+  EngineMetrics metrics;
+  Rows reference;
+  {
+    std::unique_ptr<EventLog> log;
+    ASSERT_TRUE(EventLog::open(reference_dir.str(), {}, log).ok());
+    Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
+    feed().ingest(ingestor, 0, 1);
+    reference = projection_rows(*log);
+  }
+  std::unique_ptr<EventLog> log;
+  ASSERT_TRUE(EventLog::open(dir.str(), {}, log).ok());
+  Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
+  feed().ingest(ingestor, 0, 0.3);
+  std::atomic<bool> appending{true};
+  std::thread source([&] {
+    feed().ingest(ingestor, 0.3, 1, 50);  // small batches: many chances to race the switch
+    appending = false;
+  });
+  int rebuilds = 0;
+  const std::vector<std::string> names = {"all", "messages", "returns_queue", "order_history"};
+  do {
+    ReplayOptions o;
+    o.projection = names[static_cast<size_t>(rebuilds) % names.size()];
+    o.online = true;
+    o.batch_size = 700;
+    ReplayReport report;
+    Status st = replay_projections(*log, o, report);
+    ASSERT_TRUE(st.ok()) << st.message();
+    EXPECT_EQ(report.derived_mismatches, 0u) << report.first_mismatch;
+    ++rebuilds;
+  } while (appending.load() || rebuilds < 4);
+  source.join();
+  EXPECT_GE(rebuilds, 1);
+  EXPECT_EQ(log->projections()->number, static_cast<uint64_t>(1 + rebuilds));
+  EXPECT_EQ(projection_rows(*log), reference);
+}
+
+}  // namespace
+}  // namespace carelog
