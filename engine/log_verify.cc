@@ -3,6 +3,9 @@
 #include <cstring>
 
 namespace carelog {
+namespace {
+constexpr size_t kMaxProblemsPerPartition = 100;
+}  // namespace
 
 Status verify_log(const EventLog& log, ChainReport& report) {
   auto stored_heads = log.heads();
@@ -14,6 +17,7 @@ Status verify_log(const EventLog& log, ChainReport& report) {
     const uint32_t partition = entry.first;  // (a structured binding cannot be captured before C++20 in clang 14)
     PartitionHead head;
     bool broken = false;
+    size_t problems = 0;
     Status st = log.scan_raw(partition, [&](uint64_t seq, std::string_view value) {
       ++report.records;
       if (value.size() < 33) {
@@ -21,26 +25,28 @@ Status verify_log(const EventLog& log, ChainReport& report) {
         broken = true;
         return false;
       }
+      std::string_view body = value.substr(0, value.size() - 32);
+      Hash found;
+      std::memcpy(found.data(), value.data() + body.size(), 32);
+      // After a break the walk goes on from the stored hash of the record
+      // where it broke, so that every break of the partition is named.
       if (seq != head.seq + 1) {
         report.problems.push_back({partition, seq,
                                    "missing records " + std::to_string(head.seq + 1) + ".." +
                                        std::to_string(seq - 1),
                                    "seq " + std::to_string(head.seq + 1), "seq " + std::to_string(seq)});
-        broken = true;
-        return false;
-      }
-      std::string_view body = value.substr(0, value.size() - 32);
-      Hash expected = chain_hash(head.hash, body);
-      Hash found;
-      std::memcpy(found.data(), value.data() + body.size(), 32);
-      if (expected != found) {
+        ++problems;
+      } else if (Hash expected = chain_hash(head.hash, body); expected != found) {
         report.problems.push_back({partition, seq, "hash mismatch (record altered)", to_hex(expected),
                                    to_hex(found)});
-        broken = true;
-        return false;
+        ++problems;
       }
       head.seq = seq;
       head.hash = found;
+      if (problems >= kMaxProblemsPerPartition) {
+        broken = true;  // enough to show the log is not what it was
+        return false;
+      }
       return true;
     });
     if (!st.ok()) return st;

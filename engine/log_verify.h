@@ -1,7 +1,9 @@
 // Audit of the log's hash chains: walks every partition from its first record,
-// recomputing hash = BLAKE2b(prev_hash || body), and reports per partition the
-// first record that does not match (an altered record), a gap in the
-// sequence (a removed record), or a stored head that the chain does not reach.
+// recomputing hash = BLAKE2b(prev_hash || body), and reports every record that
+// does not match (an altered record), every gap in the sequence (removed
+// records) and a stored head that the chain does not reach. After a break the
+// walk resumes from the stored hash of the record where it broke; at most 100
+// problems are listed per partition.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +26,7 @@ struct ChainProblem {
 struct ChainReport {
   std::map<uint32_t, PartitionHead> heads;  // as recomputed from the records
   uint64_t records = 0;
-  std::vector<ChainProblem> problems;  // the first problem of each bad partition
+  std::vector<ChainProblem> problems;  // in (partition, seq) order
   bool ok() const { return problems.empty(); }
 };
 

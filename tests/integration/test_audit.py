@@ -88,3 +88,37 @@ def test_rejected_list_and_replay_once_the_cause_is_fixed(brokers, topic, tmp_pa
     status, body = http_get(port, "/v1/sellers/A2SELLER0001/returns")
     assert status == 200 and body["total"] == 2
     assert engine.stop() == 0
+
+
+def test_verify_names_an_altered_and_a_deleted_record_in_a_copy_of_a_data_dir(tmp_path):
+    """Tampering goes through RocksDB's own `ldb` tool, on a copy of a data dir
+    a real engine wrote: one byte of record 10 changed, record 20 deleted."""
+    import shutil
+    import subprocess
+    data = tmp_path / "data"
+    carelog("run", "--source", f"file:{SEED}", "--data-dir", data, "--stats-interval-s", 0)
+    assert carelog("audit", "verify", "--data-dir", data).returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(data, copy)
+
+    def ldb(*args):
+        return subprocess.run(["ldb", f"--db={copy}", "--column_family=log", *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    key = lambda seq: "0x" + (0).to_bytes(4, "big").hex() + seq.to_bytes(8, "big").hex()
+    value = ldb("get", "--key_hex", "--value_hex", key(10)).strip()
+    raw = bytearray.fromhex(value[2:])
+    at = raw.find(b'"event_id"')
+    assert at > 0
+    raw[at + 1] ^= 0x20  # "event_id" -> "Event_id" in the stored original bytes
+    ldb("put", "--key_hex", "--value_hex", key(10), "0x" + raw.hex())
+    ldb("delete", "--key_hex", key(20))
+
+    p = carelog("audit", "verify", "--data-dir", copy, check=False)
+    assert p.returncode == 1, p.stdout
+    broken = [l for l in p.stdout.splitlines() if l.startswith("BROKEN")]
+    assert len(broken) == 2, p.stdout
+    assert broken[0].startswith("BROKEN partition 0 seq 10: hash mismatch"), broken[0]
+    assert broken[1].startswith("BROKEN partition 0 seq 21: missing records 20..20"), broken[1]
+    # The original is untouched.
+    assert carelog("audit", "verify", "--data-dir", data).returncode == 0

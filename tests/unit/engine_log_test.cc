@@ -270,8 +270,26 @@ TEST_F(ChainTamperTest, DetectsARecordMovedFromAnotherPosition) {
   ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 3), v2).ok());
   ChainReport report;
   ASSERT_TRUE(verify_log(*log_, report).ok());
-  ASSERT_EQ(report.problems.size(), 1u);
+  // Both places, and record 4, whose predecessor is no longer record 3.
+  ASSERT_EQ(report.problems.size(), 3u);
   EXPECT_EQ(report.problems[0].seq, 2u);
+  EXPECT_EQ(report.problems[1].seq, 3u);
+  EXPECT_EQ(report.problems[2].seq, 4u);
+}
+
+TEST_F(ChainTamperTest, NamesEveryBreakOfAPartitionNotOnlyTheFirst) {
+  std::string value;
+  ASSERT_TRUE(log_->db()->Get({}, log_->log_family(), log_key(1, 2), &value).ok());
+  value[value.size() / 2] ^= 1;
+  ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 2), value).ok());
+  ASSERT_TRUE(log_->db()->Delete({}, log_->log_family(), log_key(1, 5)).ok());
+  ChainReport report;
+  ASSERT_TRUE(verify_log(*log_, report).ok());
+  ASSERT_EQ(report.problems.size(), 2u);
+  EXPECT_EQ(report.problems[0].seq, 2u);
+  EXPECT_NE(report.problems[0].what.find("hash mismatch"), std::string::npos);
+  EXPECT_EQ(report.problems[1].seq, 6u);
+  EXPECT_NE(report.problems[1].what.find("missing records 5..5"), std::string::npos);
 }
 
 }  // namespace
