@@ -1,9 +1,12 @@
 #include "config/config.h"
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <toml++/toml.h>
 
 namespace carelog {
@@ -17,6 +20,10 @@ const std::vector<SettingSpec> kSettings = {
     {"decisions_topic", SettingKind::kString, "topic of the engine's derived events (decisions, notifications)"},
     {"data_dir", SettingKind::kString, "directory of the RocksDB event log"},
     {"http", SettingKind::kString, "HTTP listen address HOST:PORT"},
+    {"http_tls_cert", SettingKind::kString, "HTTPS: the server certificate (PEM file); with http_tls_key"},
+    {"http_tls_key", SettingKind::kString, "HTTPS: the certificate's private key (PEM file)"},
+    {"http_rate_limit", SettingKind::kInt, "HTTP requests per second per client address (0: no limit)"},
+    {"http_max_body_bytes", SettingKind::kInt, "largest HTTP request body; larger ones get 413"},
     {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
     {"batch_wait_ms", SettingKind::kInt, "longest wait in ms to fill a batch"},
     {"stats_interval_s", SettingKind::kInt, "seconds between stats log lines (0: off)"},
@@ -59,6 +66,8 @@ std::string* string_field(Config& c, const std::string& k) {
   if (k == "decisions_topic") return &c.decisions_topic;
   if (k == "data_dir") return &c.data_dir;
   if (k == "http") return &c.http;
+  if (k == "http_tls_cert") return &c.http_tls_cert;
+  if (k == "http_tls_key") return &c.http_tls_key;
   if (k == "log_level") return &c.log_level;
   return nullptr;
 }
@@ -68,6 +77,8 @@ int64_t* int_field(Config& c, const std::string& k) {
   if (k == "batch_wait_ms") return &c.batch_wait_ms;
   if (k == "stats_interval_s") return &c.stats_interval_s;
   if (k == "max_record_bytes") return &c.max_record_bytes;
+  if (k == "http_rate_limit") return &c.http_rate_limit;
+  if (k == "http_max_body_bytes") return &c.http_max_body_bytes;
   return nullptr;
 }
 
@@ -120,6 +131,20 @@ std::string check_value(const Config& c, const std::string& key) {
   if (key == "stats_interval_s" && c.stats_interval_s < 0) return "must not be negative";
   if (key == "max_record_bytes" && (c.max_record_bytes < 64 || c.max_record_bytes > (64 << 20))) {
     return "must be in 64..67108864";
+  }
+  if (key == "http_rate_limit" && (c.http_rate_limit < 0 || c.http_rate_limit > 1'000'000)) {
+    return "must be in 0..1000000";
+  }
+  if (key == "http_max_body_bytes" && (c.http_max_body_bytes < 1024 || c.http_max_body_bytes > (16 << 20))) {
+    return "must be in 1024..16777216";
+  }
+  if ((key == "http_tls_cert" || key == "http_tls_key") && !string_field(const_cast<Config&>(c), key)->empty()) {
+    const std::string& path = *string_field(const_cast<Config&>(c), key);
+    if (std::FILE* f = std::fopen(path.c_str(), "r")) {
+      std::fclose(f);
+    } else {
+      return "cannot read '" + path + "'";
+    }
   }
   if (key == "marketplaces" && c.marketplaces.empty()) return "must list at least one code";
   if (key == "log_level") {
@@ -177,15 +202,86 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
 }
 
 namespace {
+using Getenv = std::function<const char*(const char*)>;
+
+// A secret file is small (a password, a PEM key); anything larger is a mistake.
+constexpr size_t kMaxSecretFileBytes = 1 << 20;
+
+// Reads the whole of `file` into `out`; on failure `error` says why.
+bool read_secret_file(const std::string& file, std::string& out, std::string& error) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (!f) {
+    error = std::strerror(errno);
+    return false;
+  }
+  out.clear();
+  char buf[4096];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= kMaxSecretFileBytes) {
+    out.append(buf, n);
+  }
+  int read_errno = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (read_errno != 0) {
+    error = std::strerror(read_errno);
+    return false;
+  }
+  if (out.size() > kMaxSecretFileBytes) {
+    error = "larger than " + std::to_string(kMaxSecretFileBytes) + " bytes";
+    return false;
+  }
+  return true;
+}
+
+// A [kafka] value given by reference: a table holding `env` or `file`, i.e.
+// { env = "NAME" } or { file = "/path" } (or, the same table in TOML,
+// sasl.password.env = "NAME"; no librdkafka property ends in .env or .file).
+bool is_reference(const toml::table& t) { return t.contains("env") || t.contains("file"); }
+
+// The value a reference points to: the variable's value, or the file's
+// content without its trailing newlines. A relative file is taken from the
+// config file's directory. Errors name the file, line and key, never a value.
+Status resolve_reference(const std::string& path, const toml::table& ref, const std::string& key,
+                         const Getenv& getenv_fn, std::string& out) {
+  auto first = ref.cbegin();
+  const toml::node& node = first->second;
+  std::string kind(first->first.str());
+  if (ref.size() != 1) {
+    return Status::Error(where(path, node, key) +
+                         ": expected { env = \"NAME\" } or { file = \"PATH\" }, not both or more keys");
+  }
+  const toml::value<std::string>* name = node.as_string();
+  if (!name || name->get().empty()) {
+    return Status::Error(where(path, node, key) + ": '" + kind + "' expects a non-empty string");
+  }
+  if (kind == "env") {
+    const char* value = getenv_fn(name->get().c_str());
+    if (!value) return Status::Error(where(path, node, key) + ": environment variable " + name->get() + " is not set");
+    if (!*value) return Status::Error(where(path, node, key) + ": environment variable " + name->get() + " is empty");
+    out = value;
+    return Status::Ok();
+  }
+  std::filesystem::path file(name->get());
+  if (file.is_relative()) file = std::filesystem::path(path).parent_path() / file;
+  std::string error;
+  if (!read_secret_file(file.string(), out, error)) {
+    return Status::Error(where(path, node, key) + ": cannot read file " + file.string() + ": " + error);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  if (out.empty()) return Status::Error(where(path, node, key) + ": file " + file.string() + " is empty");
+  return Status::Ok();
+}
+
 // The [kafka] table: librdkafka properties. A dotted key written without
 // quotes (security.protocol = "SSL") is a nested table in TOML; it is
 // flattened back into the property name "security.protocol".
 Status load_kafka_table(const std::string& path, const toml::table& t, const std::string& prefix,
-                        Config& cfg) {
+                        const Getenv& getenv_fn, Config& cfg) {
   for (auto& [pk, pv] : t) {
     std::string prop = prefix + std::string(pk.str());
     if (const toml::table* sub = pv.as_table()) {
-      Status st = load_kafka_table(path, *sub, prop + ".", cfg);
+      Status st = is_reference(*sub) ? resolve_reference(path, *sub, "kafka." + prop, getenv_fn, cfg.kafka[prop])
+                                     : load_kafka_table(path, *sub, prop + ".", getenv_fn, cfg);
       if (!st.ok()) return st;
     } else if (auto s = pv.as_string()) {
       cfg.kafka[prop] = s->get();
@@ -201,7 +297,8 @@ Status load_kafka_table(const std::string& path, const toml::table& t, const std
 }
 }  // namespace
 
-Status load_config_file(const std::string& path, Config& cfg) {
+Status load_config_file(const std::string& path, Config& cfg, const Getenv& getenv_fn) {
+  const Getenv env = getenv_fn ? getenv_fn : [](const char* name) -> const char* { return std::getenv(name); };
   // Checked first: toml++ reports an unreadable file as a parse error at line 0.
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
@@ -223,7 +320,7 @@ Status load_config_file(const std::string& path, Config& cfg) {
     if (key == "kafka") {
       const toml::table* t = node.as_table();
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
-      Status st = load_kafka_table(path, *t, "", cfg);
+      Status st = load_kafka_table(path, *t, "", env, cfg);
       if (!st.ok()) return st;
       continue;
     }
@@ -329,7 +426,7 @@ Status resolve_config(const std::optional<std::string>& config_path,
     if (const char* p = getenv_fn("CARELOG_CONFIG")) path = p;
   }
   if (path) {
-    Status st = load_config_file(*path, cfg);
+    Status st = load_config_file(*path, cfg, getenv_fn);
     if (!st.ok()) return st;
   }
   Status st = apply_environment(cfg, getenv_fn);
@@ -351,6 +448,22 @@ Status validate_config(const Config& cfg) {
     if (!problem.empty()) return Status::Error(std::string(s.key) + ": " + problem);
   }
   return Status::Ok();
+}
+
+bool is_secret_kafka_property(const std::string& name) {
+  std::string n;
+  for (char c : name) n.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return n.find("password") != std::string::npos || n.find("secret") != std::string::npos ||
+         n == "ssl.key.pem" || n == "sasl.oauthbearer.config";
+}
+
+std::string describe_kafka_properties(const std::map<std::string, std::string>& props) {
+  std::string out;
+  for (const auto& [k, v] : props) {
+    if (!out.empty()) out += ' ';
+    out += k + "=" + (is_secret_kafka_property(k) ? "***" : v);
+  }
+  return out;
 }
 
 }  // namespace carelog

@@ -37,6 +37,9 @@ struct Config {
   std::string decisions_topic = "carelog.decisions";  // derived events go out here
   std::string data_dir = "data";
   std::string http = "127.0.0.1:8080";
+  std::string http_tls_cert, http_tls_key;  // both set: HTTPS
+  int64_t http_rate_limit = 0;              // requests/s per client address; 0 = none
+  int64_t http_max_body_bytes = 64 << 10;
   int64_t batch_size = 2000;     // records per source batch (one WriteBatch)
   int64_t batch_wait_ms = 20;    // longest wait to fill a batch
   int64_t stats_interval_s = 10; // period of the stats log line; 0 = off
@@ -48,7 +51,11 @@ struct Config {
                                            "PL", "BE", "IE", "US", "CA", "JP"};
   std::string config_file;  // the TOML file read, if any
   // librdkafka properties passed to every Kafka client ([kafka] table),
-  // e.g. security.protocol, sasl.mechanism, ssl.ca.location.
+  // e.g. security.protocol, sasl.mechanism, ssl.ca.location. A value may be
+  // read from elsewhere when the file is loaded: { env = "NAME" } (an
+  // environment variable) or { file = "/path" } (a file's content, trailing
+  // newlines trimmed). Secret values are never logged: see
+  // is_secret_kafka_property.
   std::map<std::string, std::string> kafka;
   // HTTP API bearer tokens: admin tokens see every seller; [seller_tokens]
   // maps a seller_id to the token that sees only that seller. None: no auth.
@@ -85,7 +92,10 @@ Status set_from_text(Config& cfg, const std::string& key, const std::string& val
                      const std::string& origin);
 
 // Reads a TOML file into `cfg` (the file layer). Unknown keys are errors.
-Status load_config_file(const std::string& path, Config& cfg);
+// `getenv_fn` resolves [kafka] values given as { env = "NAME" } (default:
+// the process environment).
+Status load_config_file(const std::string& path, Config& cfg,
+                        const std::function<const char*(const char*)>& getenv_fn = {});
 
 // Applies every CARELOG_* variable that `getenv` returns.
 Status apply_environment(Config& cfg,
@@ -99,5 +109,15 @@ Status resolve_config(const std::optional<std::string>& config_path,
 
 // Checks cross-field rules (non-empty topic, positive batch size, ...).
 Status validate_config(const Config& cfg);
+
+// True when the value of the librdkafka property `name` is a secret that is
+// never logged: every name containing "password" or "secret" (sasl.password,
+// ssl.key.password, ssl.keystore.password, sasl.oauthbearer.client.secret),
+// plus ssl.key.pem and sasl.oauthbearer.config. Case-insensitive.
+bool is_secret_kafka_property(const std::string& name);
+
+// The [kafka] properties for a log line, secrets masked:
+// "sasl.mechanism=PLAIN sasl.password=*** security.protocol=SASL_SSL".
+std::string describe_kafka_properties(const std::map<std::string, std::string>& props);
 
 }  // namespace carelog

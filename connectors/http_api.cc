@@ -1,4 +1,5 @@
 #include "connectors/http_api.h"
+#include "connectors/rate_limiter.h"
 
 #include <httplib.h>
 #include <sodium.h>
@@ -9,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <mutex>
 
 namespace carelog {
 namespace {
@@ -87,10 +89,54 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   int port = std::atoi(options.listen.c_str() + colon + 1);
 
   std::unique_ptr<HttpApi> api(new HttpApi());
-  api->server_ = std::make_unique<httplib::Server>();
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls) {
+    if (options.tls_cert.empty() || options.tls_key.empty()) {
+      return Status::Error("http: HTTPS needs both a certificate and a key");
+    }
+    auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!ssl->is_valid()) {
+      return Status::Error("http: cannot load the TLS certificate " + options.tls_cert + " and key " +
+                           options.tls_key);
+    }
+    api->server_ = std::move(ssl);
+  } else {
+    api->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& srv = *api->server_;
   auto auth = std::make_shared<Authenticator>(options);
-  srv.set_payload_max_length(64 << 10);
+  srv.set_payload_max_length(options.max_body_bytes);
+  auto limiter = std::make_shared<RateLimiter>(options.rate_limit, 2 * options.rate_limit);
+  if (limiter->enabled()) {
+    srv.set_pre_routing_handler([limiter](const httplib::Request& req, httplib::Response& res) {
+      if (req.path == "/healthz" || limiter->allow(req.remote_addr)) return httplib::Server::HandlerResponse::Unhandled;
+      res.set_header("Retry-After", "1");
+      send_error(res, 429, "rate_limited", "too many requests from this client; retry later");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
+  // Refusals: counted, and logged without the token (at most 10 lines a second).
+  auto log_budget = std::make_shared<std::pair<std::mutex, std::pair<int64_t, int>>>();
+  srv.set_logger([&metrics, log_budget](const httplib::Request& req, const httplib::Response& res) {
+    const char* reason = nullptr;
+    switch (res.status) {
+      case 400: reason = "bad_parameter"; break;
+      case 401: reason = "unauthorized"; break;
+      case 403: reason = "forbidden"; break;
+      case 413: reason = "too_large"; break;
+      case 414: reason = "too_large"; break;
+      case 429: reason = "rate_limited"; break;
+      default: return;
+    }
+    metrics.count_denial(reason);
+    int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::lock_guard lock(log_budget->first);
+    auto& [at, lines] = log_budget->second;
+    if (at != second) at = second, lines = 0;
+    if (++lines > 10) return;
+    spdlog::warn("http: {} {} {} from {} ({})", res.status, req.method, req.path, req.remote_addr, reason);
+  });
   // Answers are small and written in pieces: without TCP_NODELAY, Nagle's
   // algorithm and delayed ACKs add ~40 ms to every keep-alive request.
   // Accepted sockets inherit the option from the listening one (Linux).
@@ -214,7 +260,9 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   // stop() is a no-op until the server runs: wait for it, so that a stop
   // right after start cannot leave the listening thread behind.
   for (int i = 0; i < 5000 && !srv.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  spdlog::info("http: serving on {}:{}{}", host, port, auth->enabled() ? " (bearer tokens required)" : "");
+  spdlog::info("http: serving on {}:{}{}{}{}", host, port, tls ? " (HTTPS)" : "",
+               auth->enabled() ? " (bearer tokens required)" : "",
+               limiter->enabled() ? fmt::format(" ({} requests/s per client)", options.rate_limit) : "");
   out = std::move(api);
   return Status::Ok();
 }

@@ -7,6 +7,12 @@
 // seller; a seller token sees only its own seller (403 otherwise); /metrics
 // needs an admin token; /healthz is open.
 //
+// Limits: request bodies over max_body_bytes get 413, request lines over
+// 8 KiB 414, a client over its rate 429 with Retry-After. Every refusal
+// (401, 403, 413, 414, 429, and 400 for a bad parameter) is counted in
+// carelog_http_denied_total{reason} and logged (method, path, client; never
+// the token), at most 10 lines a second.
+//
 // Admin: POST /v1/admin/rebuild?projection=all|NAME starts a blue/green
 // rebuild of the projections beside the serving generation (202; 409 while
 // one runs); GET /v1/admin/rebuild answers its state. With tokens configured
@@ -35,6 +41,11 @@ struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
   std::vector<std::string> admin_tokens;
   std::map<std::string, std::string> seller_tokens;  // seller_id -> token
+  // Requests per second per client address (bursts of twice that); 0: none.
+  double rate_limit = 0;
+  // HTTPS when both are set (PEM files).
+  std::string tls_cert, tls_key;
+  size_t max_body_bytes = 64 << 10;
 };
 
 class HttpApi {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/config.h"
+
 namespace carelog {
 namespace {
 // librdkafka's own log lines go through spdlog (stderr), with syslog levels.
@@ -19,6 +21,8 @@ Status make_kafka_conf(const std::string& brokers, const std::map<std::string, s
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> Status {
     if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      // librdkafka's message may quote the value: not for a secret.
+      if (is_secret_kafka_property(k)) return Status::Error("Kafka property '" + k + "': rejected by librdkafka");
       return Status::Error("Kafka property '" + k + "': " + err);
     }
     return Status::Ok();

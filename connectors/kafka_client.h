@@ -3,7 +3,8 @@
 //
 // Every client gets `bootstrap.servers` plus every property of the config's
 // [kafka] table, so security settings (security.protocol, sasl.*, ssl.*) apply
-// to all of them alike. Property values are never logged: they may be secrets.
+// to all of them alike. Secret property values (is_secret_kafka_property) are
+// never logged, nor put in an error message.
 #pragma once
 
 #include <librdkafka/rdkafka.h>

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "config/config.h"
+
 namespace carelog {
 
 Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_offset,
@@ -33,16 +35,23 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
                               conf);
   if (!st.ok()) return st;
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), &KafkaSource::error_cb);
   rd_kafka_conf_set_opaque(conf.get(), src.get());
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err, sizeof err);
   if (!rk) return Status::Error(std::string("Kafka consumer: ") + err);
   conf.release();  // owned by rk now
   src->rk_.reset(rk);
+  // Before rd_kafka_poll_set_consumer: rd_kafka_poll serves the error
+  // callbacks of the main queue while waiting.
+  bool answered = false;
+  st = src->wait_for_broker(10000, answered);
+  if (!st.ok()) return st;
   rd_kafka_poll_set_consumer(rk);
 
   int partitions = 0;
-  st = topic_partition_count(rk, options.topic, partitions);
+  // No broker in 10 s: this request only reports why, without a second long wait.
+  st = topic_partition_count(rk, options.topic, partitions, answered ? 10000 : 1000);
   if (!st.ok()) return Status::Error("cannot consume: " + st.message());
 
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
@@ -51,8 +60,47 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
   if (e) return Status::Error("subscribe to " + options.topic + ": " + rd_kafka_err2str(e));
   spdlog::info("kafka source: group '{}' subscribed to '{}' ({} partitions) on {}", options.group,
                options.topic, partitions, options.brokers);
+  if (!options.properties.empty()) {
+    spdlog::info("kafka source: [kafka] properties {}", describe_kafka_properties(options.properties));
+  }
   out = std::move(src);
   return Status::Ok();
+}
+
+Status KafkaSource::wait_for_broker(int timeout_ms, bool& answered) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  answered = false;
+  while (fatal_.ok() && !answered) {
+    // A brokers-only metadata request: answered once a broker has accepted
+    // the connection (and its authentication).
+    const rd_kafka_metadata_t* md = nullptr;
+    answered = rd_kafka_metadata(rk_.get(), 0, nullptr, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_poll(rk_.get(), answered ? 0 : 100);
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
+  return fatal_;
+}
+
+void KafkaSource::error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  static_cast<KafkaSource*>(opaque)->on_error(rk, static_cast<rd_kafka_resp_err_t>(err), reason);
+}
+
+void KafkaSource::on_error(rd_kafka_t* rk, rd_kafka_resp_err_t err, const char* reason) {
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+    if (fatal_.ok()) {
+      fatal_ = Status::Error(std::string("Kafka authentication failed (check the [kafka] sasl.* and "
+                                         "security.protocol settings): ") + reason);
+    }
+    return;
+  }
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char why[512];
+    rd_kafka_fatal_error(rk, why, sizeof why);
+    if (fatal_.ok()) fatal_ = Status::Error(std::string("Kafka consumer: ") + why);
+    return;
+  }
+  spdlog::warn("kafka source: {}", reason);
 }
 
 KafkaSource::~KafkaSource() {

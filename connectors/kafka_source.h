@@ -19,6 +19,13 @@
 // batch API, which can misreturn messages around rebalances) and grouped into
 // batches of up to `batch_size`, waiting at most `batch_wait_ms`.
 //
+// An authentication failure (RD_KAFKA_RESP_ERR__AUTHENTICATION: a wrong SASL
+// user or password, for one) is fatal: retrying with the same credentials
+// cannot succeed. `create` waits for a broker to accept the client before it
+// returns, so bad credentials stop start-up within a second or so with an
+// error that says so, instead of a metadata timeout; later, `next_batch`
+// returns it. Other client errors are logged and retried by librdkafka.
+//
 // Not thread-safe: everything, callbacks included, runs on the caller's thread.
 #pragma once
 
@@ -74,6 +81,12 @@ class KafkaSource {
   KafkaSource() = default;
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque);
+  static void error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  void on_error(rd_kafka_t* rk, rd_kafka_resp_err_t err, const char* reason);
+  // Waits until a broker answers (at most `timeout_ms`; `answered` says
+  // whether one did), serving error callbacks meanwhile; returns the fatal
+  // error they raised, if any.
+  Status wait_for_broker(int timeout_ms, bool& answered);
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
   void release_in_hand();
   void refresh_lag();

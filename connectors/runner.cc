@@ -290,7 +290,14 @@ int run_engine(const Config& cfg) {
   RebuildService rebuilds(*log, projector_options);
   std::unique_ptr<HttpApi> http;
   if (cfg.http != "off") {
-    HttpOptions ho{cfg.http, cfg.admin_tokens, cfg.seller_tokens};
+    HttpOptions ho;
+    ho.listen = cfg.http;
+    ho.admin_tokens = cfg.admin_tokens;
+    ho.seller_tokens = cfg.seller_tokens;
+    ho.rate_limit = static_cast<double>(cfg.http_rate_limit);
+    ho.tls_cert = cfg.http_tls_cert;
+    ho.tls_key = cfg.http_tls_key;
+    ho.max_body_bytes = static_cast<size_t>(cfg.http_max_body_bytes);
     st = HttpApi::start(ho, queries, metrics, [] { return true; }, http, &rebuilds);
     if (!st.ok()) {
       spdlog::error("{}", st.message());

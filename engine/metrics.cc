@@ -65,6 +65,16 @@ LatencyHistogram& EngineMetrics::query_seconds(const std::string& endpoint) {
   return *h;
 }
 
+void EngineMetrics::count_denial(const std::string& reason) {
+  std::lock_guard lock(mu_);
+  ++denied_by_reason_[reason];
+}
+
+std::map<std::string, uint64_t> EngineMetrics::denials() const {
+  std::lock_guard lock(mu_);
+  return denied_by_reason_;
+}
+
 std::string EngineMetrics::render_prometheus() const {
   std::string out;
   out += "# HELP carelog_log_events Events in the log, all partitions.\n";
@@ -86,6 +96,11 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# TYPE carelog_events_rejected_total counter\n";
   for (auto& [code, n] : rejections_by_code()) {
     out += "carelog_events_rejected_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP carelog_http_denied_total HTTP requests refused, by reason.\n";
+  out += "# TYPE carelog_http_denied_total counter\n";
+  for (auto& [reason, n] : denials()) {
+    out += "carelog_http_denied_total{reason=\"" + reason + "\"} " + std::to_string(n) + "\n";
   }
   out += "# HELP carelog_partition_lag Records between the engine's position and the partition end.\n";
   out += "# TYPE carelog_partition_lag gauge\n";

@@ -46,6 +46,11 @@ class EngineMetrics {
   std::map<std::pair<std::string, int32_t>, int64_t> lags() const;
   void clear_lag(const std::string& topic, int32_t partition);
 
+  // HTTP requests refused, by reason (unauthorized, forbidden, rate_limited,
+  // too_large, bad_parameter).
+  void count_denial(const std::string& reason);
+  std::map<std::string, uint64_t> denials() const;
+
   // Latency of queries, per endpoint (created on first use; never removed).
   LatencyHistogram& query_seconds(const std::string& endpoint);
 
@@ -55,6 +60,7 @@ class EngineMetrics {
  private:
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> rejected_by_code_;
+  std::map<std::string, uint64_t> denied_by_reason_;
   std::map<std::pair<std::string, int32_t>, int64_t> lag_;
   std::map<std::string, std::unique_ptr<LatencyHistogram>> query_seconds_;
 };

@@ -3,6 +3,7 @@ seed's scenario, error and auth cases, and answers after SIGKILL equal to a
 clean ingest of the same events."""
 import json
 import random
+import re
 import time
 import urllib.parse
 
@@ -127,6 +128,71 @@ def test_bearer_tokens(brokers, topic, tmp_path):
     assert http_get(port, "/metrics", token="admin-secret")[0] == 200
     assert http_get(port, "/healthz")[0] == 200
     assert "secret" not in engine.output()
+    assert engine.stop() == 0
+
+
+def https_request(port, path, cafile, token=None, method="GET", body=None):
+    """(status, headers, text) of an HTTPS request that verifies the server against `cafile`."""
+    import ssl
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(f"https://127.0.0.1:{port}{path}", method=method, data=body)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    try:
+        with urllib.request.urlopen(req, timeout=30, context=ctx) as r:
+            return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read().decode()
+
+
+def test_https_size_and_rate_limits_and_every_denial_counted(brokers, topic, tmp_path):
+    import subprocess
+    import urllib.error
+    import urllib.request
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    produce_with_carelog(brokers, topic, SEED_FEED)
+    config = tmp_path / "carelog.toml"
+    config.write_text(f'admin_tokens = ["admin-secret"]\nhttp_tls_cert = "{cert}"\nhttp_tls_key = "{key}"\n'
+                      'http_rate_limit = 20\nhttp_max_body_bytes = 1024\n')
+    engine = Engine(tmp_path / "data", topic, brokers, extra=["--config", config]).start()
+    port = engine.http_port()
+    wait_caught_up(engine.data_dir, end_offsets(brokers, topic), engine)
+    path = f"/v1/sellers/{SELLER}/response-times"
+
+    status, _, text = https_request(port, path, cert, token="admin-secret")
+    assert status == 200 and json.loads(text)["seller_id"] == SELLER
+    # Plain HTTP gets no answer from an HTTPS port.
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10)
+        assert False, "plain HTTP was answered"
+    except (urllib.error.URLError, ConnectionError, OSError):
+        pass
+    assert https_request(port, path, cert)[0] == 401
+    assert https_request(port, path, cert, token="wrong-secret")[0] == 401
+    assert https_request(port, "/v1/admin/rebuild", cert, token="admin-secret", method="POST",
+                         body=b"x" * 2048)[0] == 413
+    assert https_request(port, f"{path}?colour=blue", cert, token="admin-secret")[0] == 400
+
+    # A burst beyond 20/s (bursts of 40) is cut with 429 and Retry-After.
+    statuses = [https_request(port, path, cert, token="admin-secret") for _ in range(80)]
+    limited = [h for s, h, _ in statuses if s == 429]
+    assert limited and all(h["Retry-After"] == "1" for h in limited), [s for s, _, _ in statuses]
+    assert {s for s, _, _ in statuses} <= {200, 429}
+
+    time.sleep(2.5)  # the bucket refills
+    status, _, metrics = https_request(port, "/metrics", cert, token="admin-secret")
+    assert status == 200
+    denied = {m[0]: int(m[1]) for m in re.findall(r'carelog_http_denied_total\{reason="(\w+)"\} (\d+)', metrics)}
+    assert denied.get("unauthorized") == 2 and denied.get("too_large") == 1 and denied.get("bad_parameter") == 1
+    assert denied.get("rate_limited") == len(limited)
+    log = engine.output()
+    assert "http: 401 GET" in log and "(rate_limited)" in log
+    assert "secret" not in log  # neither token is ever logged
     assert engine.stop() == 0
 
 
