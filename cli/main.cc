@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "cli/audit_commands.h"
+#include "cli/forget_command.h"
 #include "cli/log_commands.h"
 #include "cli/query_command.h"
 #include "cli/replay_command.h"
@@ -136,6 +137,16 @@ int main(int argc, char** argv) {
       ->excludes(until_seq);
   replay->add_option("--token", rc.token, "bearer token for a running engine's API (default $CARELOG_TOKEN)");
 
+  // forget-buyer
+  auto* forget = app.add_subcommand("forget-buyer", "erase a buyer: destroy their key, so their text reads [erased]");
+  ForgetCommand fc;
+  forget->add_option("--data-dir", fc.data_dir, "data directory")->capture_default_str();
+  forget->add_option("--seller", fc.seller, "seller id")->required();
+  forget->add_option("--buyer", fc.buyer, "buyer id")->required();
+  std::optional<std::string> f_config;
+  forget->add_option("--config", f_config, "the engine's TOML config (its return policy)");
+  forget->add_option("--token", fc.token, "bearer token for a running engine's API (default $CARELOG_TOKEN)");
+
   // audit
   auto* audit = app.add_subcommand("audit", "prove what the log holds");
   audit->require_subcommand(1);
@@ -200,6 +211,18 @@ int main(int argc, char** argv) {
       if (const char* t = std::getenv("CARELOG_TOKEN")) rc.token = t;
     }
     return run_replay(rc, returns_policy(cfg));
+  }
+  if (forget->parsed()) {
+    Config cfg;
+    Status st = resolve_config(f_config, {}, env_lookup, cfg);
+    if (!st.ok()) {
+      std::fprintf(stderr, "carelog: bad configuration: %s\n", st.message().c_str());
+      return 2;
+    }
+    if (fc.token.empty()) {
+      if (const char* t = std::getenv("CARELOG_TOKEN")) fc.token = t;
+    }
+    return run_forget_buyer(fc, returns_policy(cfg));
   }
   if (a_export->parsed()) {
     if (!ex_order.empty()) ex.order = ex_order;

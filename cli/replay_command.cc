@@ -5,10 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "cli/engine_client.h"
 #include "engine/event_log.h"
 #include "engine/replay.h"
 #include "events/text_rules.h"
@@ -58,29 +57,6 @@ void print_summary(uint64_t records, double secs, uint64_t generation, uint64_t 
               static_cast<unsigned long long>(records), secs, secs > 0 ? static_cast<double>(records) / secs : 0.0,
               static_cast<unsigned long long>(generation), static_cast<unsigned long long>(checked),
               static_cast<unsigned long long>(differ));
-}
-
-// The value of "key" in a flat JSON object of strings and numbers ("" if absent).
-std::string json_field(const std::string& json, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  size_t at = json.find(needle);
-  if (at == std::string::npos) return "";
-  at += needle.size();
-  if (at < json.size() && json[at] == '"') {
-    std::string out;
-    for (size_t i = at + 1; i < json.size() && json[i] != '"'; ++i) {
-      if (json[i] == '\\' && i + 1 < json.size()) ++i;
-      out.push_back(json[i]);
-    }
-    return out;
-  }
-  size_t end = json.find_first_of(",}", at);
-  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
-}
-
-uint64_t json_u64(const std::string& json, const std::string& key) {
-  std::string v = json_field(json, key);
-  return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
 }
 
 // Asks the engine running on the data dir to rebuild, and follows it.
@@ -163,12 +139,7 @@ int run_replay(const ReplayCommand& c, const ReturnsPolicy& policy) {
   std::unique_ptr<EventLog> log;
   Status st = EventLog::open(c.data_dir, EventLogOptions{}, log);
   if (!st.ok()) {
-    std::ifstream engine(c.data_dir + "/engine.json");
-    if (engine) {
-      std::stringstream text;
-      text << engine.rdbuf();
-      return replay_through_engine(c, text.str());
-    }
+    if (auto engine = running_engine_file(c.data_dir)) return replay_through_engine(c, *engine);
     std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
     return 1;
   }

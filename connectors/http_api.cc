@@ -1,5 +1,6 @@
 #include "connectors/http_api.h"
 #include "connectors/rate_limiter.h"
+#include "projections/json_out.h"
 
 #include <httplib.h>
 #include <sodium.h>
@@ -81,7 +82,8 @@ bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams&
 }  // namespace
 
 Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
-                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out, RebuildService* rebuild) {
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out, const AdminHooks& admin) {
+  RebuildService* rebuild = admin.rebuild;
   if (sodium_init() < 0) return Status::Error("libsodium failed to initialise");
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos) return Status::Error("http: expected HOST:PORT, got '" + options.listen + "'");
@@ -221,6 +223,36 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
           return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");
         }
         res.set_content(rebuild_state_json(rebuild->state()), "application/json");
+      });
+    });
+  }
+  if (admin.forget_buyer) {
+    auto forget = admin.forget_buyer;
+    srv.Post("/v1/admin/forget-buyer", [forget, guarded](const httplib::Request& req, httplib::Response& res) {
+      guarded(req, res, "", [&] {
+        QueryParams p;
+        if (!params_of(req, res, p)) return;
+        for (const auto& [k, v] : p) {
+          if (k != "seller_id" && k != "buyer_id") {
+            return send_error(res, 400, "bad_parameter", "unknown parameter '" + k + "'");
+          }
+        }
+        for (const char* k : {"seller_id", "buyer_id"}) {
+          if (p[k].empty()) return send_error(res, 400, "bad_parameter", std::string("parameter '") + k + "' is required");
+        }
+        ErasureReport report;
+        Status st = forget(p["seller_id"], p["buyer_id"], report);
+        if (!st.ok()) {
+          bool unknown = st.message().rfind("unknown seller", 0) == 0;
+          return send_error(res, unknown ? 404 : 500, unknown ? "not_found" : "error", st.message());
+        }
+        std::string out = "{\"seller_id\":";
+        append_json_string(out, p["seller_id"]);
+        out += ",\"buyer_id\":";
+        append_json_string(out, p["buyer_id"]);
+        out += std::string(",\"erased\":") + (report.key_found ? "true" : "false");
+        out += ",\"records_refolded\":" + std::to_string(report.records_refolded) + "}";
+        res.set_content(out, "application/json");
       });
     });
   }

@@ -15,8 +15,10 @@
 //
 // Admin: POST /v1/admin/rebuild?projection=all|NAME starts a blue/green
 // rebuild of the projections beside the serving generation (202; 409 while
-// one runs); GET /v1/admin/rebuild answers its state. With tokens configured
-// both need an admin token. Tokens are kept as BLAKE2b hashes
+// one runs); GET /v1/admin/rebuild answers its state. POST
+// /v1/admin/forget-buyer?seller_id=S&buyer_id=B erases a buyer (erasure.h):
+// 200 {"erased":true|false,...}; 404 for an unknown seller. With tokens
+// configured they need an admin token. Tokens are kept as BLAKE2b hashes
 // and compared in constant time.
 #pragma once
 
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "connectors/query_service.h"
+#include "engine/erasure.h"
 #include "engine/rebuild_service.h"
 #include "engine/status.h"
 
@@ -36,6 +39,13 @@ class Server;
 }
 
 namespace carelog {
+
+// What the admin endpoints act on.
+struct AdminHooks {
+  RebuildService* rebuild = nullptr;  // POST|GET /v1/admin/rebuild
+  // POST /v1/admin/forget-buyer?seller_id=S&buyer_id=B (erasure.h)
+  std::function<Status(const std::string& seller, const std::string& buyer, ErasureReport&)> forget_buyer;
+};
 
 struct HttpOptions {
   std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
@@ -51,10 +61,10 @@ struct HttpOptions {
 class HttpApi {
  public:
   // Binds and starts serving. `ready` answers /healthz (503 until true).
-  // `rebuild` (optional) serves POST|GET /v1/admin/rebuild (admin only).
+  // `admin` (optional) serves the /v1/admin endpoints (admin only).
   static Status start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
                       std::function<bool()> ready, std::unique_ptr<HttpApi>& out,
-                      RebuildService* rebuild = nullptr);
+                      const AdminHooks& admin = {});
   ~HttpApi();
   void stop();
   int port() const { return port_; }

@@ -18,6 +18,7 @@
 #include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
 #include "connectors/query_service.h"
+#include "engine/erasure.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
 #include "engine/metrics.h"
@@ -156,6 +157,10 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     return 1;
   }
   Ingestor ingestor(log, ingest_options(cfg, cfg.topic), metrics, dlq.get());
+  if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
+    spdlog::error("{}", erased.message());
+    return 1;
+  }
   std::unique_ptr<KafkaSource> source;
   KafkaSourceOptions so{cfg.brokers, cfg.topic, cfg.group, cfg.kafka,
                         static_cast<size_t>(cfg.batch_size), static_cast<int>(cfg.batch_wait_ms)};
@@ -204,6 +209,10 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
 
 int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
   Ingestor ingestor(log, ingest_options(cfg, source_identity(cfg)), metrics, nullptr);
+  if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
+    spdlog::error("{}", erased.message());
+    return 1;
+  }
   int64_t start = ingestor.resume_offset(0).value_or(0);
   std::unique_ptr<FileSource> source;
   Status st = FileSource::open(cfg.file_path(), start, source);
@@ -298,7 +307,19 @@ int run_engine(const Config& cfg) {
     ho.tls_cert = cfg.http_tls_cert;
     ho.tls_key = cfg.http_tls_key;
     ho.max_body_bytes = static_cast<size_t>(cfg.http_max_body_bytes);
-    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http, &rebuilds);
+    AdminHooks admin;
+    admin.rebuild = &rebuilds;
+    admin.forget_buyer = [&log, projector_options](const std::string& seller, const std::string& buyer,
+                                                  ErasureReport& report) {
+      Status done = forget_buyer(*log, projector_options, seller, buyer, report);
+      if (done.ok()) {
+        spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
+                     report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
+                                      : "had no key (unknown or already forgotten)");
+      }
+      return done;
+    };
+    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http, admin);
     if (!st.ok()) {
       spdlog::error("{}", st.message());
       return 1;

@@ -228,6 +228,7 @@ class Rules {
   }
   std::optional<Rejection> operator()(const ReturnSettingsChanged&) { return std::nullopt; }
   std::optional<Rejection> operator()(const NotificationRequested&) { return std::nullopt; }
+  std::optional<Rejection> operator()(const BuyerErasureRequested&) { return std::nullopt; }
 
  private:
   std::optional<Rejection> order_transition(const std::string& id, OrderStatus to) {

@@ -1,5 +1,7 @@
 #include "engine/event_log.h"
 
+#include "engine/buyer_vault.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -22,6 +24,7 @@ const char* const kStateCf = "state";
 const char* const kMetaCf = "meta";
 const char* const kRejectedCf = "rejected";
 const char* const kProjectionsCf = "projections";
+const char* const kVaultCf = "buyer_keys";
 
 std::string meta_key(std::string_view kind, uint32_t partition) {
   std::string k(kind);
@@ -137,6 +140,7 @@ LogBatch::~LogBatch() {
 
 std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
   if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+  if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
   std::string v;
   if (!log_.db_->Get({}, generation_->family, key, &v).ok()) return std::nullopt;
   return v;
@@ -144,8 +148,30 @@ std::optional<std::string> LogBatch::projection_row(const std::string& key) cons
 
 bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
 
+void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
+  batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");
+  ++other_writes_;
+}
+
+void LogBatch::vault_put(const std::string& key, std::string_view value) {
+  batch_->Put(log_.vault_cf_, key, value);
+  vault_rows_[key] = std::string(value);
+  ++other_writes_;
+}
+
+std::optional<std::string> LogBatch::vault_get(const std::string& key) const {
+  if (auto it = vault_rows_.find(key); it != vault_rows_.end()) return it->second;
+  return log_.vault_get(key);
+}
+
+void LogBatch::shadow_projection_prefix(const std::string& prefix) {
+  shadowed_prefix_ = prefix;
+  ++other_writes_;
+}
+
 void LogBatch::finish() {
   for (auto& [p, head] : heads_) batch_->Put(log_.meta_cf_, meta_key("head", p), encode_head(head));
+  if (shadowed_prefix_) batch_->DeleteRange(generation_->family, *shadowed_prefix_, prefix_end(*shadowed_prefix_));
   for (auto& [key, value] : rows_) {
     if (value) {
       batch_->Put(generation_->family, key, *value);
@@ -162,7 +188,15 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
   PartitionHead& head = it->second;
   record.seq = head.seq + 1;
   scratch_.clear();
-  encode_log_body(record, event_binary, scratch_);
+  // Buyer-identifying text is stored sealed (buyer_vault.h); `record` stays plain.
+  LogRecord sealed;
+  std::string sealed_binary;
+  if (seal_record(record, *this, sealed, sealed_binary)) {
+    sealed.seq = record.seq;
+    encode_log_body(sealed, sealed_binary, scratch_);
+  } else {
+    encode_log_body(record, event_binary, scratch_);
+  }
   record.hash = chain_hash(head.hash, scratch_);
   scratch_.append(reinterpret_cast<const char*>(record.hash.data()), record.hash.size());
   batch_->Put(log_.log_cf_, log_key(record.partition, record.seq), scratch_);
@@ -427,8 +461,15 @@ void EventLog::leave_gate() {
 
 void EventLog::pause_batches() {
   std::unique_lock lock(gate_mutex_);
+  gate_cv_.wait(lock, [&] { return !paused_; });  // one pauser at a time
   paused_ = true;
   gate_cv_.wait(lock, [&] { return open_batches_ == 0; });
+}
+
+Status EventLog::flush_all() {
+  std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
+  all.push_back(projections()->family);
+  return to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush");
 }
 
 void EventLog::resume_batches() {
@@ -476,6 +517,7 @@ std::optional<LogRecord> EventLog::read_record(uint32_t partition, uint64_t seq)
   if (!db_->Get({}, log_cf_, log_key(partition, seq), &v).ok()) return std::nullopt;
   auto r = decode_log_value(v);
   if (!r) return std::nullopt;
+  unseal_record(*this, r.value());
   return std::move(r.value());
 }
 
@@ -504,6 +546,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
       {kStateCf, cf_options(true)},
       {kMetaCf, cf_options(true)},
       {kRejectedCf, cf_options(false)},
+      {kVaultCf, cf_options(true)},
   };
   // Every projection generation present on disk must be opened too.
   // (A new data dir starts with generation 1.)
@@ -533,6 +576,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   log->state_cf_ = log->handles_[3];
   log->meta_cf_ = log->handles_[4];
   log->rejected_cf_ = log->handles_[5];
+  log->vault_cf_ = log->handles_[6];
 
   // The active generation; any other is what an interrupted rebuild left.
   uint64_t active = 1;
@@ -661,6 +705,7 @@ Status EventLog::scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn)
       return Status::Error("partition " + std::to_string(partition) + ": " +
                            rec.rejection().message);
     }
+    unseal_record(*this, rec.value());
     if (!fn(rec.value(), body)) break;
   }
   return to_status(it->status(), "log scan");
@@ -692,6 +737,52 @@ std::vector<uint32_t> EventLog::partitions_in_log() const {
     it->Seek(next);
   }
   return out;
+}
+
+std::optional<std::string> EventLog::vault_get(std::string_view key) const {
+  std::string v;
+  if (!db_->Get({}, vault_cf_, key, &v).ok()) return std::nullopt;
+  return v;
+}
+
+Status EventLog::vault_delete(const std::string& key) {
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  return to_status(db_->Delete(wo, vault_cf_, key), "vault delete");
+}
+
+std::vector<std::pair<std::string, std::string>> EventLog::pending_erasures() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
+  for (it->Seek("erase:"); it->Valid() && it->key().starts_with("erase:"); it->Next()) {
+    std::string_view k = it->key().ToStringView().substr(6);
+    size_t zero = k.find('\0');
+    if (zero == std::string_view::npos) continue;
+    out.emplace_back(std::string(k.substr(0, zero)), std::string(k.substr(zero + 1)));
+  }
+  return out;
+}
+
+Status EventLog::clear_pending_erasure(const std::string& seller, const std::string& buyer) {
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  return to_status(db_->Delete(wo, meta_cf_, "erase:" + seller + '\0' + buyer), "clear pending erasure");
+}
+
+void EventLog::note_erasure(uint32_t partition, const std::string& seller) {
+  std::lock_guard lock(erasures_mutex_);
+  erasures_.emplace_back(partition, seller);
+}
+
+std::vector<std::pair<uint32_t, std::string>> EventLog::erasures_since(size_t index) const {
+  std::lock_guard lock(erasures_mutex_);
+  if (index >= erasures_.size()) return {};
+  return {erasures_.begin() + static_cast<std::ptrdiff_t>(index), erasures_.end()};
+}
+
+size_t EventLog::erasure_count() const {
+  std::lock_guard lock(erasures_mutex_);
+  return erasures_.size();
 }
 
 Status EventLog::list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const {

@@ -5,6 +5,8 @@
 //   state      partition-scoped seller state for the domain rules (seller_state.h)
 //   meta       per partition: next source offset, head (seq, hash); source topic
 //   rejected   (be32 partition | be64 source offset) -> RejectedRecord
+//   buyer_keys the buyer vault (buyer_vault.h): per seller+buyer keys and the
+//              ids that lead to a buyer
 //   projections[.N]  be32 partition | seller | 0x00 | row key -> row (projections/rows.h)
 //              one column family per generation of the projections (below)
 //
@@ -127,6 +129,15 @@ class LogBatch {
   void put_seller_partition(const std::string& seller_id, uint32_t partition);
   // Indexes a derived event for the decisions publisher.
   void mark_derived(uint32_t partition, uint64_t seq);
+  // A buyer erasure to carry out once this batch is committed (erasure.h);
+  // kept until clear_pending_erasure, so a crash in between does not lose it.
+  void put_pending_erasure(const std::string& seller, const std::string& buyer);
+  // Buyer vault rows (buyer_vault.h); reads see this batch's writes first.
+  void vault_put(const std::string& key, std::string_view value);
+  std::optional<std::string> vault_get(const std::string& key) const;
+  // Rows under `prefix` read as absent unless written in this batch, and are
+  // deleted by it (a fold of one seller from scratch, atomic for readers).
+  void shadow_projection_prefix(const std::string& prefix);
 
   size_t appended() const { return appended_; }
   bool empty() const;
@@ -141,6 +152,8 @@ class LogBatch {
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
   std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
+  std::unordered_map<std::string, std::string> vault_rows_;          // vault overlay
+  std::optional<std::string> shadowed_prefix_;
   std::string scratch_;
   size_t appended_ = 0;
   size_t other_writes_ = 0;
@@ -192,9 +205,10 @@ class EventLog {
   Status activate_generation(const GenerationPtr& g, const std::map<uint32_t, uint64_t>& through);
   // Drops a generation that never became active (an abandoned rebuild).
   Status drop_generation(const GenerationPtr& g);
-  // The gate between source batches and a generation switch: pause_batches
-  // waits until no source LogBatch is open and keeps new ones waiting until
-  // resume_batches. Not reentrant; the rebuild thread only.
+  // The gate between source batches and a generation switch (or an
+  // erasure): pause_batches waits until no source LogBatch is open and keeps
+  // new ones waiting until resume_batches. One pauser at a time (a second
+  // waits for the first to resume); not reentrant.
   void pause_batches();
   void resume_batches();
 
@@ -214,6 +228,21 @@ class EventLog {
   // The record at (partition, seq), if present.
   std::optional<LogRecord> read_record(uint32_t partition, uint64_t seq) const;
 
+  // Buyer vault (buyer_vault.h).
+  std::optional<std::string> vault_get(std::string_view key) const;
+  Status vault_delete(const std::string& key);
+  // Erasures logged but not carried out yet, as (seller, buyer).
+  std::vector<std::pair<std::string, std::string>> pending_erasures() const;
+  Status clear_pending_erasure(const std::string& seller, const std::string& buyer);
+  // Flushes every column family's memtable (so the WAL files before now are retired).
+  Status flush_all();
+  rocksdb::ColumnFamilyHandle* vault_family() { return vault_cf_; }
+  // Sellers whose buyer was forgotten, in order; a rebuild refolds those
+  // forgotten while it ran before it switches.
+  void note_erasure(uint32_t partition, const std::string& seller);
+  std::vector<std::pair<uint32_t, std::string>> erasures_since(size_t index) const;
+  size_t erasure_count() const;
+
   Status list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const;
   uint64_t approximate_event_count() const;
 
@@ -231,6 +260,9 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* state_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
   rocksdb::ColumnFamilyHandle* rejected_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
+  mutable std::mutex erasures_mutex_;
+  std::vector<std::pair<uint32_t, std::string>> erasures_;
   GenerationPtr generation_;               // the active one
   mutable std::mutex generation_mutex_;    // guards generation_
   std::mutex gate_mutex_;

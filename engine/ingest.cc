@@ -1,5 +1,7 @@
 #include "engine/ingest.h"
 
+#include "engine/erasure.h"
+
 #include <chrono>
 
 #include "engine/domain_rules.h"
@@ -96,6 +98,28 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
 }
 
 Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* result) {
+  // The batch's LogBatch is closed when ingest_batch returns: an erasure
+  // holds source batches at the gate, so it runs after.
+  Status st = ingest_batch(records, result);
+  if (!st.ok()) return st;
+  return carry_out_erasures();
+}
+
+Status Ingestor::carry_out_erasures() {
+  for (const auto& [seller, buyer] : log_.pending_erasures()) {
+    ErasureReport report;
+    Status st = forget_buyer(log_, options_.projector, seller, buyer, report);
+    if (!st.ok()) return Status::Error("erasure of buyer " + buyer + " of seller " + seller + ": " + st.message());
+    spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
+                 report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
+                                  : "had no key (no text of theirs, or already forgotten)");
+    st = log_.clear_pending_erasure(seller, buyer);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult* result) {
   auto started = std::chrono::steady_clock::now();
   BatchResult res;
   LogBatch batch(log_);
@@ -154,6 +178,9 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
     if (rec.key) record.key = std::string(*rec.key);
     record.original = std::string(rec.value);
     record.event = std::move(event);
+    if (const auto* erasure = std::get_if<BuyerErasureRequested>(&record.event.data)) {
+      batch.put_pending_erasure(record.event.seller_id, erasure->buyer_id);
+    }
     append_and_derive(record, event_binary, digest, batch, res);
     ++res.appended;
   }

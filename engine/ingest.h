@@ -72,10 +72,16 @@ class Ingestor {
   // committed and the in-memory state is reset to the committed one.
   Status ingest(std::span<const SourceRecord> records, BatchResult* result = nullptr);
 
+  // Carries out the buyer erasures logged but not done yet (a crash between
+  // an erasure event's commit and its erasure); ingest() calls it after
+  // every batch, the engine once at start.
+  Status carry_out_erasures();
+
   // The offset the source should resume `partition` from (nullopt: start).
   std::optional<int64_t> resume_offset(uint32_t partition);
 
  private:
+  Status ingest_batch(std::span<const SourceRecord> records, BatchResult* result);
   void reject(LogBatch& batch, const SourceRecord& rec, Rejection why, const Event* event);
   // Appends an accepted event, folds it, and appends what it derives.
   void append_and_derive(LogRecord& record, const std::string& event_binary,

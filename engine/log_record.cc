@@ -39,7 +39,9 @@ bool parse_log_key(std::string_view key, uint32_t& partition, uint64_t& seq) {
 }
 
 namespace {
+// Format 1: unsealed records. Format 2 adds sealed_for after the original.
 constexpr uint8_t kFormat = 1;
+constexpr uint8_t kSealedFormat = 2;
 
 template <class T>
 void put_le(std::string& out, T v) {
@@ -75,7 +77,7 @@ class Reader {
 
 void encode_log_body(const LogRecord& r, std::string_view event_binary, std::string& out) {
   out.reserve(out.size() + 33 + r.key.size() + r.original.size() + event_binary.size());
-  out.push_back(static_cast<char>(kFormat));
+  out.push_back(static_cast<char>(r.sealed_for.empty() ? kFormat : kSealedFormat));
   put_le(out, r.partition);
   put_le(out, r.seq);
   put_le(out, r.source_offset);
@@ -83,6 +85,10 @@ void encode_log_body(const LogRecord& r, std::string_view event_binary, std::str
   out.append(r.key);
   put_le(out, static_cast<uint32_t>(r.original.size()));
   out.append(r.original);
+  if (!r.sealed_for.empty()) {
+    put_le(out, static_cast<uint32_t>(r.sealed_for.size()));
+    out.append(r.sealed_for);
+  }
   out.append(event_binary);
 }
 
@@ -90,13 +96,15 @@ Result<LogRecord> decode_log_value(std::string_view value, std::string_view* bod
   auto corrupt = [](std::string m) { return Rejection{"corrupt", "", std::move(m)}; };
   if (value.size() < 1 + 32) return corrupt("log value shorter than its hash");
   std::string_view body = value.substr(0, value.size() - 32);
-  if (static_cast<uint8_t>(body[0]) != kFormat) return corrupt("unknown log record format");
+  const auto format = static_cast<uint8_t>(body[0]);
+  if (format != kFormat && format != kSealedFormat) return corrupt("unknown log record format");
   LogRecord r;
   Reader rd(body.substr(1));
   if (!rd.get(r.partition) || !rd.get(r.seq) || !rd.get(r.source_offset) || !rd.get_string(r.key) ||
-      !rd.get_string(r.original)) {
+      !rd.get_string(r.original) || (format == kSealedFormat && !rd.get_string(r.sealed_for))) {
     return corrupt("truncated log record header");
   }
+  if (format == kSealedFormat && r.sealed_for.empty()) return corrupt("sealed record without its buyer");
   auto event = decode_binary(rd.rest());
   if (!event) return corrupt("event encoding: " + event.rejection().message);
   r.event = std::move(event.value());

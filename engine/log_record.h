@@ -24,6 +24,9 @@ struct LogRecord {
   int64_t source_offset = -1;  // offset in the source partition; -1 for derived events
   std::string key;             // the source record's key ("" when it had none)
   std::string original;        // the envelope bytes exactly as consumed
+  // The buyer whose key sealed `original` and the event's buyer-identifying
+  // text in the stored record ("" = not sealed); see buyer_vault.h.
+  std::string sealed_for;
   Event event;
   Hash hash{};                 // chain hash; not part of the body
 };

@@ -6,6 +6,7 @@
 
 #include <deque>
 
+#include "engine/erasure.h"
 #include "engine/returns_automation.h"
 #include "events/log_codec.h"
 
@@ -230,8 +231,10 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   std::map<uint32_t, PartitionHead> heads;
   GenerationPtr previous;
   const rocksdb::Snapshot* snapshot = nullptr;
+  size_t erasures_at_start = 0;
   {
     PausedBatches paused(log);
+    erasures_at_start = log.erasure_count();
     heads = log.heads();
     previous = log.projections();
     snapshot = log.db()->GetSnapshot();
@@ -264,6 +267,13 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
     st = rebuild.fold_to(now);
     if (!st.ok()) return abandon(st);
     rebuild.finish_derived_checks();
+    // Sellers whose buyer was forgotten meanwhile: rows folded before the
+    // key went may hold that buyer's text.
+    for (const auto& [partition, seller] : log.erasures_since(erasures_at_start)) {
+      uint64_t refolded = 0;
+      st = refold_seller(log, options.projector, generation, partition, seller, refolded);
+      if (!st.ok()) return abandon(st);
+    }
     st = log.activate_generation(generation, {});
   } else {
     rebuild.finish_derived_checks();

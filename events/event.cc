@@ -25,6 +25,7 @@ constexpr std::string_view kEventTypes[] = {
     "feedback.received",
     "seller.return_settings_changed",
     "notification.requested",
+    "buyer.erasure_requested",
 };
 static_assert(std::size(kEventTypes) == kEventTypeCount);
 constexpr std::string_view kCancelledBy[] = {"buyer", "seller", "marketplace"};

@@ -37,8 +37,9 @@ enum class EventType : uint8_t {
   kReturnItemReceived, kRefundIssued,
   kClaimFiled, kClaimDecided, kFeedbackReceived, kReturnSettingsChanged,
   kNotificationRequested,  // derived only: emitted by the engine
+  kBuyerErasureRequested,  // a buyer's right to erasure (engine/erasure.h)
 };
-inline constexpr int kEventTypeCount = 18;
+inline constexpr int kEventTypeCount = 19;
 
 enum class CancelledBy : uint8_t { kBuyer, kSeller, kMarketplace };
 enum class Sender : uint8_t { kSeller, kSellerAuto };
@@ -198,6 +199,13 @@ struct NotificationRequested {
   bool operator==(const NotificationRequested&) const = default;
 };
 
+// A buyer asked the marketplace to erase their data: the engine destroys the
+// buyer's key (engine/buyer_vault.h) once this event is in the log.
+struct BuyerErasureRequested {
+  std::string buyer_id;
+  bool operator==(const BuyerErasureRequested&) const = default;
+};
+
 // Alternative index i holds the payload of EventType(i).
 using EventData =
     std::variant<OrderPlaced, OrderShipped, OrderDelivered, OrderCancelled,
@@ -205,7 +213,7 @@ using EventData =
                  ReturnRequested, ReturnAuthorized, ReturnClosed,
                  ReturnCancelled, ReturnItemReceived, RefundIssued, ClaimFiled,
                  ClaimDecided, FeedbackReceived, ReturnSettingsChanged,
-                 NotificationRequested>;
+                 NotificationRequested, BuyerErasureRequested>;
 static_assert(std::variant_size_v<EventData> == kEventTypeCount);
 
 inline constexpr int32_t kCurrentSchemaVersion = 1;

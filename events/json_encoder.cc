@@ -176,6 +176,7 @@ void write(ObjectWriter& w, const ReturnSettingsChanged& d) {
   w.address("return_address", d.return_address);
   w.boolean("email_action_links", d.email_action_links);
 }
+void write(ObjectWriter& w, const BuyerErasureRequested& d) { w.str("buyer_id", d.buyer_id); }
 void write(ObjectWriter& w, const NotificationRequested& d) {
   w.enumeration("to", d.to);
   w.str("template", d.template_name);

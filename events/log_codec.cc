@@ -207,6 +207,10 @@ void serialize(A& ar, NotificationRequested& d) {
   fields(ar, d.to, d.template_name, d.return_id, d.message_id, d.action_links);
 }
 template <class A>
+void serialize(A& ar, BuyerErasureRequested& d) {
+  fields(ar, d.buyer_id);
+}
+template <class A>
 void serialize(A& ar, Event& e) {
   fields(ar, e.event_id, e.occurred_at, e.seller_id, e.marketplace, e.schema_version);
   ar(e.data);  // cereal/types/variant.hpp

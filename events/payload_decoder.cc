@@ -360,6 +360,8 @@ bool read(FieldReader& r, NotificationRequested& d, int32_t) {
          r.opt_string_array("action_links", d.action_links);
 }
 
+bool read(FieldReader& r, BuyerErasureRequested& d, int32_t) { return r.id("buyer_id", d.buyer_id); }
+
 // Reads the payload of alternative I of EventData when I == index.
 template <size_t I = 0>
 bool read_alternative(size_t index, FieldReader& r, int32_t version, EventData& out) {

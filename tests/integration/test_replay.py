@@ -41,6 +41,16 @@ def answers(port, paths):
     return got
 
 
+def without_hashes(got):
+    """Answers with the history events' hashes left out."""
+    out = {}
+    for key, body in got.items():
+        if key[1] == "history":
+            body = dict(body, events=[{k: v for k, v in e.items() if k != "hash"} for e in body["events"]])
+        out[key] = body
+    return out
+
+
 def post(port, path):
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST", data=b"")
     try:
@@ -152,10 +162,12 @@ def test_rebuilds_beside_the_serving_engine_and_offline_give_identical_answers(b
     assert engine.stop() == 0
     assert carelog("audit", "verify", "--data-dir", engine.data_dir).returncode == 0
 
-    # 4. A fresh engine fed the same topic answers the same.
+    # 4. A fresh engine fed the same topic answers the same, but for the
+    # records' hashes: they cover sealed bytes, and each engine seals with
+    # keys of its own (buyer_vault.h).
     fresh = Engine(tmp_path / "fresh", topic, brokers, group=f"fresh-{topic}").start()
     wait_caught_up(fresh.data_dir, end_offsets(brokers, topic), fresh)
-    assert answers(fresh.http_port(), paths) == live
+    assert without_hashes(answers(fresh.http_port(), paths)) == without_hashes(live)
     assert fresh.stop() == 0
 
 

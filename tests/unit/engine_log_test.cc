@@ -232,9 +232,7 @@ class ChainTamperTest : public EventLogTest {
 TEST_F(ChainTamperTest, DetectsAnAlteredRecord) {
   std::string value;
   ASSERT_TRUE(log_->db()->Get({}, log_->log_family(), log_key(1, 3), &value).ok());
-  size_t at = value.find("Bonjour");
-  ASSERT_NE(at, std::string::npos);
-  value[at] = 'b';
+  value[value.size() / 2] ^= 0x01;  // a byte of the body (sealed or not)
   ASSERT_TRUE(log_->db()->Put({}, log_->log_family(), log_key(1, 3), value).ok());
   ChainReport report;
   ASSERT_TRUE(verify_log(*log_, report).ok());

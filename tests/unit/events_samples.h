@@ -90,6 +90,7 @@ inline std::vector<Sample> all_samples() {
        R"({"to":"seller","template":"return_request_submitted","return_id":"RET-0001",)"
        R"("action_links":["https://sellercentral.amazon.fr/returns/authorize?id=RET-0001",)"
        R"("https://sellercentral.amazon.fr/returns/close?id=RET-0001"]})"},
+      {"buyer.erasure_requested", R"({"buyer_id":"BUYER-DIENGOUDI"})"},
   };
 }
 

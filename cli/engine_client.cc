@@ -1,0 +1,39 @@
+#include "cli/engine_client.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace carelog {
+
+std::optional<std::string> running_engine_file(const std::string& data_dir) {
+  std::ifstream engine(data_dir + "/engine.json");
+  if (!engine) return std::nullopt;
+  std::stringstream text;
+  text << engine.rdbuf();
+  return text.str();
+}
+
+std::string json_field(const std::string& json, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  size_t at = json.find(needle);
+  if (at == std::string::npos) return "";
+  at += needle.size();
+  if (at < json.size() && json[at] == '"') {
+    std::string out;
+    for (size_t i = at + 1; i < json.size() && json[i] != '"'; ++i) {
+      if (json[i] == '\\' && i + 1 < json.size()) ++i;
+      out.push_back(json[i]);
+    }
+    return out;
+  }
+  size_t end = json.find_first_of(",}", at);
+  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+uint64_t json_u64(const std::string& json, const std::string& key) {
+  std::string v = json_field(json, key);
+  return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);
+}
+
+}  // namespace carelog

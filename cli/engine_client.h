@@ -1,0 +1,18 @@
+// Talking to the engine that runs on a data dir: while it runs it holds the
+// RocksDB lock, and <data dir>/engine.json says where its HTTP API is.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace carelog {
+
+// The contents of <data_dir>/engine.json, if a running engine left one.
+std::optional<std::string> running_engine_file(const std::string& data_dir);
+
+// The value of "key" in a flat JSON object of strings and numbers ("" if absent).
+std::string json_field(const std::string& json, const std::string& key);
+uint64_t json_u64(const std::string& json, const std::string& key);
+
+}  // namespace carelog

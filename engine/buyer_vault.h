@@ -1,0 +1,53 @@
+// The buyer vault: crypto-shredding of buyer-identifying text in an
+// immutable log.
+//
+// Buyer-identifying text — the buyer alias, message subjects and bodies,
+// return comments and closing messages, feedback comments — is sealed with a
+// key of its own per (seller, buyer) before a record is appended: the stored
+// original envelope and those fields of the stored event are ciphertext
+// (XChaCha20-Poly1305, libsodium; the event id and field are the associated
+// data). The hash chain covers the ciphertext, so destroying a key changes
+// nothing the chain checks.
+//
+// Reading a record unseals it; when its key is gone, the fields read as
+// "[erased]" and the original as the envelope re-encoded with them.
+//
+// Vault rows (column family buyer_keys), keyed by seller:
+//   'K' seller 0x00 buyer  -> 32-byte key
+//   'T' seller 0x00 thread -> buyer   (a thread's buyer, from received messages)
+//   'O' seller 0x00 order  -> buyer   (from order.placed and received messages)
+//   'R' seller 0x00 return -> buyer   (from return.requested)
+// A seller's message on a thread and order the vault cannot tie to a buyer is
+// stored as it came (there is no buyer to erase it for).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/event_log.h"
+#include "events/event.h"
+
+namespace carelog {
+
+inline constexpr std::string_view kErasedText = "[erased]";
+
+// True when `e` carries buyer-identifying text.
+bool has_buyer_text(const Event& e);
+
+// The buyer `e` concerns, as far as the vault knows (recording, in `batch`,
+// the ids that lead to a buyer for later events).
+std::optional<std::string> resolve_buyer(const Event& e, LogBatch& batch);
+
+// The stored form of `plain`: when it has buyer text and a buyer, `sealed`
+// gets the sealed original, sealed fields and sealed_for, and
+// `sealed_binary` the binary encoding of the sealed event; false otherwise.
+bool seal_record(const LogRecord& plain, LogBatch& batch, LogRecord& sealed, std::string& sealed_binary);
+
+// Turns a record read from the log back into its plain form (or its erased
+// form when the key is gone).
+void unseal_record(const EventLog& log, LogRecord& r);
+
+std::string vault_key_row(std::string_view seller, std::string_view buyer);
+
+}  // namespace carelog

@@ -1,0 +1,33 @@
+// A buyer's erasure (GDPR "right to be forgotten") in the immutable log:
+// the buyer's key is destroyed (buyer_vault.h), the seller's projection rows
+// are folded again from the log (where that buyer's text now reads
+// "[erased]"), and the RocksDB files that held the key or the old rows are
+// flushed and compacted away. Counts and metrics do not change: the events
+// are all still there. `audit verify` still passes: the chain covers the
+// ciphertext, which is untouched.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "engine/event_log.h"
+#include "engine/projector.h"
+
+namespace carelog {
+
+struct ErasureReport {
+  bool key_found = false;       // false: unknown buyer, or already forgotten
+  uint64_t records_refolded = 0;
+};
+
+// Holds source batches at the gate while it works (safe beside a running
+// engine, from any thread but one holding an open source LogBatch).
+Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::string& seller,
+                    const std::string& buyer, ErasureReport& report);
+
+// Folds one seller's records of `partition` from scratch into `generation`,
+// replacing that seller's rows in one atomic write.
+Status refold_seller(EventLog& log, const ProjectorOptions& options, const GenerationPtr& generation,
+                     uint32_t partition, const std::string& seller, uint64_t& records);
+
+}  // namespace carelog

@@ -1,0 +1,247 @@
+// Crypto-shredding: buyer-identifying text is stored sealed under a key per
+// seller+buyer; forget_buyer destroys the key, after which the text reads
+// "[erased]" everywhere, every count stays, the chain still verifies, and the
+// plain text is nowhere in the data dir's files.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "connectors/query_service.h"
+#include "engine/buyer_vault.h"
+#include "engine/erasure.h"
+#include "engine/event_log.h"
+#include "engine/ingest.h"
+#include "engine/log_verify.h"
+#include "engine/replay.h"
+#include "tests/unit/test_support.h"
+
+namespace carelog {
+namespace {
+
+using testing::envelope;
+using testing::kOrder;
+using testing::order_placed;
+using testing::TempDir;
+
+// Text only the buyer BUYER-DIENGOUDI wrote or was written.
+const std::string kBody = "Ma peluche Hello Kitty est arrivee dechiree, signe Carole-Xq7";
+const std::string kAlias = "Diengoudi-Zk4";
+const std::string kReply = "Bonjour Carole-Xq7, nous vous remboursons";
+const std::string kComment = "Couture ouverte sur le cote-Wq2";
+const std::string kFeedback = "Vendeur tres reactif-Fb9";
+// Another buyer's text, which must survive.
+const std::string kOtherBody = "Colis jamais recu-Other5";
+const std::string kOtherAlias = "OtherAlias-Q3";
+
+std::vector<std::string> feed() {
+  const std::string other_order = "403-1111111-2222222";
+  std::string other_placed = order_placed(other_order);
+  other_placed.replace(other_placed.find("BUYER-DIENGOUDI"), 15, "BUYER-OTHER");
+  return {
+      envelope("e1", "order.placed", order_placed(), "2013-01-07T10:00:00+01:00"),
+      envelope("e2", "message.received",
+               R"({"message_id":"m1","thread_id":"t1","buyer_id":"BUYER-DIENGOUDI","buyer_alias":")" + kAlias +
+                   R"(","order_id":")" + kOrder + R"(","subject":"Peluche abimee","body":")" + kBody +
+                   R"(","auto_reply":false})",
+               "2013-01-07T11:00:00+01:00"),
+      envelope("e3", "message.sent",
+               R"({"message_id":"s1","thread_id":"t1","in_reply_to":"m1","body":")" + kReply +
+                   R"(","sender":"seller"})",
+               "2013-01-07T12:00:00+01:00"),
+      envelope("e4", "return.requested",
+               R"({"return_id":"RET-1","order_id":")" + std::string(kOrder) +
+                   R"(","buyer_id":"BUYER-DIENGOUDI","items":[{"sku":"JEM-021835","asin":"B00HELLOKT","quantity":1}],"reason":"defective","comment":")" +
+                   kComment + R"(","gift":false})",
+               "2013-01-07T13:00:00+01:00"),
+      envelope("e5", "feedback.received",
+               R"({"feedback_id":"f1","order_id":")" + std::string(kOrder) + R"(","rating":5,"comment":")" +
+                   kFeedback + R"("})",
+               "2013-01-08T10:00:00+01:00"),
+      envelope("e6", "order.placed", other_placed, "2013-01-07T10:30:00+01:00"),
+      envelope("e7", "message.received",
+               R"({"message_id":"m2","thread_id":"t2","buyer_id":"BUYER-OTHER","buyer_alias":")" + kOtherAlias + R"(","order_id":")" +
+                   other_order + R"(","subject":"Colis","body":")" + kOtherBody + R"(","auto_reply":false})",
+               "2013-01-07T11:30:00+01:00"),
+  };
+}
+
+// Every file of the data dir, as bytes.
+std::string all_files(const std::string& dir) {
+  std::string out;
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out += ss.str();
+  }
+  return out;
+}
+
+class BuyerVaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+    Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+    lines_ = feed();
+    std::vector<SourceRecord> recs;
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      SourceRecord r;
+      r.offset = static_cast<int64_t>(i);
+      r.next_offset = r.offset + 1;
+      r.value = lines_[i];
+      recs.push_back(r);
+    }
+    BatchResult res;
+    ASSERT_TRUE(ingestor.ingest(recs, &res).ok());
+    ASSERT_EQ(res.appended, lines_.size());
+    ASSERT_EQ(res.rejected, 0u);
+  }
+  // The source records (the notifications the engine derives left out).
+  std::vector<LogRecord> records() {
+    std::vector<LogRecord> out;
+    EXPECT_TRUE(log_->scan(0, 1, [&](const LogRecord& r, std::string_view) {
+                      if (r.source_offset >= 0) out.push_back(r);
+                      return true;
+                    }).ok());
+    return out;
+  }
+  std::string raw_log() {
+    std::string out;
+    EXPECT_TRUE(log_->scan_raw(0, [&](uint64_t, std::string_view v) {
+                      out.append(v);
+                      return true;
+                    }).ok());
+    return out;
+  }
+  std::string answers() {
+    QueryService q(*log_, nullptr);
+    return q.messages("A2SELLER0001", {}).body + q.returns("A2SELLER0001", {}).body +
+           q.response_times("A2SELLER0001", {}).body + q.account_health("A2SELLER0001", {}).body;
+  }
+
+  TempDir dir_;
+  EngineMetrics metrics_;
+  std::unique_ptr<EventLog> log_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(BuyerVaultTest, StoredSealedAndReadBackExactly) {
+  std::string raw = raw_log();
+  for (const auto& text : {kBody, kAlias, kReply, kComment, kFeedback, kOtherBody}) {
+    EXPECT_EQ(raw.find(text), std::string::npos) << text << " is stored in clear";
+  }
+  auto recs = records();
+  ASSERT_EQ(recs.size(), lines_.size());
+  for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].original, lines_[i]) << i;
+  EXPECT_EQ(recs[1].sealed_for, "BUYER-DIENGOUDI");
+  EXPECT_EQ(recs[2].sealed_for, "BUYER-DIENGOUDI");  // the seller's reply, through its thread
+  EXPECT_EQ(recs[4].sealed_for, "BUYER-DIENGOUDI");  // feedback, through its order
+  EXPECT_EQ(recs[6].sealed_for, "BUYER-OTHER");
+  EXPECT_EQ(recs[0].sealed_for, "");  // nothing to seal in an order
+  EXPECT_EQ(std::get<MessageReceived>(recs[1].event.data).body, kBody);
+  EXPECT_NE(answers().find(kAlias), std::string::npos);
+}
+
+TEST_F(BuyerVaultTest, ForgettingTheBuyerErasesTheTextEverywhereAndChangesNoCount) {
+  QueryService q(*log_, nullptr);
+  const std::string times_before = q.response_times("A2SELLER0001", {}).body;
+  const std::string health_before = q.account_health("A2SELLER0001", {}).body;
+  // The projections keep the alias and the return comment (not bodies: those
+  // are read from the log); before the erasure they are on disk in clear.
+  std::string before = all_files(dir_.str());
+  ASSERT_NE(before.find(kAlias), std::string::npos) << "the test could not fail";
+  ASSERT_NE(before.find(kComment), std::string::npos) << "the test could not fail";
+
+  ErasureReport report;
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
+  EXPECT_TRUE(report.key_found);
+  EXPECT_EQ(report.records_refolded, log_->head(0).seq);  // the seller's records, derived ones included
+
+  auto recs = records();
+  ASSERT_EQ(recs.size(), lines_.size());
+  EXPECT_EQ(std::get<MessageReceived>(recs[1].event.data).body, kErasedText);
+  EXPECT_EQ(std::get<MessageReceived>(recs[1].event.data).buyer_alias, kErasedText);
+  EXPECT_EQ(std::get<MessageSent>(recs[2].event.data).body, kErasedText);
+  EXPECT_EQ(*std::get<ReturnRequested>(recs[3].event.data).comment, kErasedText);
+  EXPECT_EQ(*std::get<FeedbackReceived>(recs[4].event.data).comment, kErasedText);
+  EXPECT_NE(recs[1].original.find("[erased]"), std::string::npos);
+  EXPECT_EQ(recs[1].original.find(kBody), std::string::npos);
+  EXPECT_EQ(recs[0].original, lines_[0]);  // unsealed records are untouched
+  EXPECT_EQ(recs[6].original, lines_[6]);  // and so is the other buyer's
+
+  std::string now = answers();
+  for (const auto& text : {kBody, kAlias, kReply, kComment}) {
+    EXPECT_EQ(now.find(text), std::string::npos) << text << " still answered";
+  }
+  EXPECT_NE(now.find("[erased]"), std::string::npos);
+  EXPECT_NE(now.find(kOtherAlias), std::string::npos);
+  EXPECT_EQ(q.response_times("A2SELLER0001", {}).body, times_before);
+  EXPECT_EQ(q.account_health("A2SELLER0001", {}).body, health_before);
+
+  ChainReport chain;
+  ASSERT_TRUE(verify_log(*log_, chain).ok());
+  EXPECT_TRUE(chain.ok());
+
+  std::string files = all_files(dir_.str());
+  for (const auto& text : {kBody, kAlias, kReply, kComment, kFeedback}) {
+    EXPECT_EQ(files.find(text), std::string::npos) << text << " is still on disk";
+  }
+  EXPECT_NE(files.find(kOtherAlias), std::string::npos);  // in the other buyer's rows
+  EXPECT_FALSE(log_->vault_get(vault_key_row("A2SELLER0001", "BUYER-DIENGOUDI")));
+
+  // A second request finds nothing to forget; an unknown seller is an error.
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
+  EXPECT_FALSE(report.key_found);
+  EXPECT_FALSE(forget_buyer(*log_, ProjectorOptions{}, "NOBODY", "BUYER-DIENGOUDI", report).ok());
+}
+
+TEST_F(BuyerVaultTest, RebuildAfterErasureGivesTheErasedRows) {
+  ErasureReport report;
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
+  std::string erased = answers();
+  ReplayOptions o;
+  ReplayReport r;
+  ASSERT_TRUE(replay_projections(*log_, o, r).ok());
+  EXPECT_EQ(answers(), erased);
+}
+
+TEST_F(BuyerVaultTest, AnErasureEventFromTheFeedForgetsTheBuyerOnceCommitted) {
+  Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+  std::string erase = envelope("e8", "buyer.erasure_requested", R"({"buyer_id":"BUYER-DIENGOUDI"})",
+                               "2013-02-01T10:00:00+01:00");
+  SourceRecord r;
+  r.offset = static_cast<int64_t>(lines_.size());
+  r.next_offset = r.offset + 1;
+  r.value = erase;
+  BatchResult res;
+  ASSERT_TRUE(ingestor.ingest(std::vector<SourceRecord>{r}, &res).ok());
+  EXPECT_EQ(res.appended, 1u);
+  EXPECT_FALSE(log_->vault_get(vault_key_row("A2SELLER0001", "BUYER-DIENGOUDI")));
+  EXPECT_TRUE(log_->pending_erasures().empty());
+  EXPECT_EQ(answers().find(kAlias), std::string::npos);
+  EXPECT_NE(answers().find(kOtherAlias), std::string::npos);
+  auto recs = records();
+  ASSERT_EQ(recs.size(), lines_.size() + 1);
+  EXPECT_EQ(recs.back().original, erase);  // the request itself is kept as it came
+}
+
+TEST_F(BuyerVaultTest, AnErasureLoggedButNotCarriedOutIsDoneAtTheNextStart) {
+  {
+    LogBatch b(*log_);
+    b.put_pending_erasure("A2SELLER0001", "BUYER-OTHER");
+    ASSERT_TRUE(log_->commit(b).ok());
+  }
+  ASSERT_EQ(log_->pending_erasures().size(), 1u);
+  Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+  ASSERT_TRUE(ingestor.carry_out_erasures().ok());
+  EXPECT_TRUE(log_->pending_erasures().empty());
+  EXPECT_EQ(answers().find(kOtherAlias), std::string::npos);
+  EXPECT_NE(answers().find(kAlias), std::string::npos);
+}
+
+}  // namespace
+}  // namespace carelog
