@@ -31,6 +31,14 @@ std::string json_field(const std::string& json, const std::string& key) {
   return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
+std::string engine_url(const std::string& engine_json) {
+  std::string address = json_field(engine_json, "http");
+  if (address.empty()) return "";
+  return (json_field(engine_json, "tls") == "true" ? "https://" : "http://") + address;
+}
+
+std::string engine_ca(const std::string& engine_json) { return json_field(engine_json, "ca"); }
+
 uint64_t json_u64(const std::string& json, const std::string& key) {
   std::string v = json_field(json, key);
   return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);

@@ -11,6 +11,14 @@ namespace carelog {
 // The contents of <data_dir>/engine.json, if a running engine left one.
 std::optional<std::string> running_engine_file(const std::string& data_dir);
 
+// The base URL ("http://HOST:PORT" or "https://...") of the running engine's
+// API, from its engine.json ("" when it serves none), and the certificate to
+// trust for HTTPS ("" for HTTP).
+std::string engine_url(const std::string& engine_json);
+std::string engine_ca(const std::string& engine_json);
+// Header every admin request carries (a browser cannot send it cross-site).
+inline constexpr const char* kAdminHeader = "X-Carelog-Admin";
+
 // The value of "key" in a flat JSON object of strings and numbers ("" if absent).
 std::string json_field(const std::string& json, const std::string& key);
 uint64_t json_u64(const std::string& json, const std::string& key);

@@ -68,21 +68,23 @@ int replay_through_engine(const ReplayCommand& c, const std::string& engine_json
                  c.data_dir.c_str());
     return 2;
   }
-  std::string address = json_field(engine_json, "http");
-  if (address.empty()) {
+  const std::string url = engine_url(engine_json);
+  if (url.empty()) {
     std::fprintf(stderr, "carelog: the engine running on %s serves no HTTP API (http = off): stop it, or "
                          "enable its API, to rebuild\n", c.data_dir.c_str());
     return 1;
   }
-  httplib::Client client("http://" + address);
+  httplib::Client client(url);
+  if (const std::string ca = engine_ca(engine_json); !ca.empty()) client.set_ca_cert_path(ca.c_str());
   client.set_read_timeout(30, 0);
   httplib::Headers headers;
   if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
+  headers.emplace(kAdminHeader, "1");
   auto res = client.Post(("/v1/admin/rebuild?projection=" + c.projection).c_str(), headers, "",
                          "application/x-www-form-urlencoded");
   if (!res) {
     std::fprintf(stderr, "carelog: cannot reach the engine running on %s at %s\n", c.data_dir.c_str(),
-                 address.c_str());
+                 url.c_str());
     return 1;
   }
   if (res->status != 202) {

@@ -24,6 +24,8 @@ const std::vector<SettingSpec> kSettings = {
     {"http_tls_key", SettingKind::kString, "HTTPS: the certificate's private key (PEM file)"},
     {"http_rate_limit", SettingKind::kInt, "HTTP requests per second per client address (0: no limit)"},
     {"http_max_body_bytes", SettingKind::kInt, "largest HTTP request body; larger ones get 413"},
+    {"http_advertised", SettingKind::kString, "HOST:PORT other instances forward queries to (default: the listen address)"},
+    {"members_topic", SettingKind::kString, "compacted topic where instances announce their partitions (off: single instance)"},
     {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
     {"batch_wait_ms", SettingKind::kInt, "longest wait in ms to fill a batch"},
     {"stats_interval_s", SettingKind::kInt, "seconds between stats log lines (0: off)"},
@@ -68,6 +70,8 @@ std::string* string_field(Config& c, const std::string& k) {
   if (k == "http") return &c.http;
   if (k == "http_tls_cert") return &c.http_tls_cert;
   if (k == "http_tls_key") return &c.http_tls_key;
+  if (k == "http_advertised") return &c.http_advertised;
+  if (k == "members_topic") return &c.members_topic;
   if (k == "log_level") return &c.log_level;
   return nullptr;
 }

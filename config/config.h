@@ -40,6 +40,8 @@ struct Config {
   std::string http_tls_cert, http_tls_key;  // both set: HTTPS
   int64_t http_rate_limit = 0;              // requests/s per client address; 0 = none
   int64_t http_max_body_bytes = 64 << 10;
+  std::string http_advertised;                   // default: listen address + port
+  std::string members_topic = "carelog.members";  // "off": single instance, no routing
   int64_t batch_size = 2000;     // records per source batch (one WriteBatch)
   int64_t batch_wait_ms = 20;    // longest wait to fill a batch
   int64_t stats_interval_s = 10; // period of the stats log line; 0 = off

@@ -68,6 +68,16 @@ void send_error(httplib::Response& res, int status, const std::string& code, con
   send(res, {status, error_json(code, message)});
 }
 
+// Admin POSTs must carry X-Carelog-Admin: a page in a browser cannot send it
+// to another origin without a CORS preflight, which this server never
+// grants, so a web page cannot make a browser rebuild or erase (even when
+// no token is configured).
+bool admin_header_present(const httplib::Request& req, httplib::Response& res) {
+  if (req.has_header("X-Carelog-Admin")) return true;
+  send_error(res, 403, "forbidden", "admin requests need the X-Carelog-Admin header");
+  return false;
+}
+
 // Query parameters as a map; a repeated parameter is a 400.
 bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams& out) {
   for (const auto& [k, v] : req.params) {
@@ -82,7 +92,8 @@ bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams&
 }  // namespace
 
 Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
-                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out, const AdminHooks& admin) {
+                      std::function<bool()> ready, std::unique_ptr<HttpApi>& out, const AdminHooks& admin,
+                      const ClusterView* cluster) {
   RebuildService* rebuild = admin.rebuild;
   if (sodium_init() < 0) return Status::Error("libsodium failed to initialise");
   auto colon = options.listen.rfind(':');
@@ -164,10 +175,40 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
     handler();
   };
 
+  // Cluster routing: true when this instance answers `seller`'s query itself;
+  // otherwise `res` holds the forwarded answer or a 503.
+  auto routed_here = [cluster](const httplib::Request& req, httplib::Response& res, const std::string& seller) {
+    if (!cluster || seller.empty()) return true;
+    const int32_t p = partition_of_seller(seller, cluster->ownership->partition_count());
+    auto unavailable = [&](const std::string& code, const std::string& why) {
+      res.set_header("Retry-After", "1");
+      send_error(res, 503, code, why);
+      return false;
+    };
+    switch (cluster->ownership->state(p)) {
+      case PartitionOwnership::State::kServing:
+        return true;
+      case PartitionOwnership::State::kRestoring:
+        return unavailable("restoring", "partition " + std::to_string(p) + " is being restored here; retry shortly");
+      case PartitionOwnership::State::kNotOwned:
+        break;
+    }
+    if (req.has_header(kForwardedHeader)) {
+      return unavailable("not_owner", "partition " + std::to_string(p) + " moved; retry shortly");
+    }
+    Membership* membership = cluster->membership.load();
+    if (!membership) return unavailable("starting", "this instance has not joined its group yet");
+    auto server = membership->server_of(p);
+    if (!server) return unavailable("unavailable", "no member serves partition " + std::to_string(p) + " yet");
+    forward_get(*cluster, *server, req, res);
+    return false;
+  };
+
   srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health|return-settings|deadlines))",
-          [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+          [&queries, guarded, routed_here](const httplib::Request& req, httplib::Response& res) {
             std::string seller = req.matches[1], what = req.matches[2];
             guarded(req, res, seller, [&] {
+              if (!routed_here(req, res, seller)) return;
               QueryParams p;
               if (!params_of(req, res, p)) return;
               if (what == "response-times") return send(res, queries.response_times(seller, p));
@@ -178,28 +219,45 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
               send(res, queries.account_health(seller, p));
             });
           });
-  srv.Get(R"(/v1/orders/([^/]+)/history)", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+  srv.Get(R"(/v1/orders/([^/]+)/history)", [&queries, guarded, routed_here](const httplib::Request& req, httplib::Response& res) {
     std::string order = req.matches[1];
     guarded(req, res, req.get_param_value("seller_id"), [&] {
+      if (!routed_here(req, res, req.get_param_value("seller_id"))) return;
       QueryParams p;
       if (params_of(req, res, p)) send(res, queries.order_history(order, p));
     });
   });
-  srv.Get("/v1/rejected", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/v1/rejected", [&queries, guarded, cluster](const httplib::Request& req, httplib::Response& res) {
     guarded(req, res, req.get_param_value("seller_id"), [&] {
       QueryParams p;
-      if (params_of(req, res, p)) send(res, queries.rejected(p));
+      if (!params_of(req, res, p)) return;
+      QueryResponse local = queries.rejected(p);
+      if (!cluster || !cluster->membership.load() || local.status != 200 || req.has_header(kForwardedHeader)) {
+        return send(res, local);
+      }
+      std::vector<std::string> answers = gather_from_members(*cluster, req);
+      answers.push_back(local.body);
+      size_t limit = p.count("limit") ? std::stoul(p["limit"]) : 100;
+      send(res, {200, merge_arrays("rejected", answers, limit)});
     });
   });
-  srv.Get("/v1/audit/partitions", [&queries, guarded](const httplib::Request& req, httplib::Response& res) {
+  srv.Get("/v1/audit/partitions", [&queries, guarded, cluster](const httplib::Request& req, httplib::Response& res) {
     guarded(req, res, "", [&] {
       QueryParams p;
-      if (params_of(req, res, p)) send(res, queries.audit_partitions(p));
+      if (!params_of(req, res, p)) return;
+      QueryResponse local = queries.audit_partitions(p);
+      if (!cluster || !cluster->membership.load() || local.status != 200 || req.has_header(kForwardedHeader)) {
+        return send(res, local);
+      }
+      std::vector<std::string> answers = gather_from_members(*cluster, req);
+      answers.push_back(local.body);
+      send(res, {200, merge_arrays("partitions", answers, 0)});
     });
   });
   if (rebuild) {
     srv.Post("/v1/admin/rebuild", [rebuild, guarded](const httplib::Request& req, httplib::Response& res) {
       guarded(req, res, "", [&] {
+        if (!admin_header_present(req, res)) return;
         std::string projection = "all";
         for (const auto& [k, v] : req.params) {
           if (k != "projection" || req.get_param_value_count(k) != 1) {
@@ -230,6 +288,7 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
     auto forget = admin.forget_buyer;
     srv.Post("/v1/admin/forget-buyer", [forget, guarded](const httplib::Request& req, httplib::Response& res) {
       guarded(req, res, "", [&] {
+        if (!admin_header_present(req, res)) return;
         QueryParams p;
         if (!params_of(req, res, p)) return;
         for (const auto& [k, v] : p) {
@@ -253,6 +312,17 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
         out += std::string(",\"erased\":") + (report.key_found ? "true" : "false");
         out += ",\"records_refolded\":" + std::to_string(report.records_refolded) + "}";
         res.set_content(out, "application/json");
+      });
+    });
+  }
+  if (cluster) {
+    srv.Get("/v1/cluster", [cluster, guarded](const httplib::Request& req, httplib::Response& res) {
+      guarded(req, res, "", [&] {
+        if (!req.params.empty()) {
+          return send_error(res, 400, "bad_parameter", "unknown parameter '" + req.params.begin()->first + "'");
+        }
+        if (!cluster->membership.load()) return send_error(res, 503, "starting", "not joined yet");
+        res.set_content(cluster_json(*cluster), "application/json");
       });
     });
   }

@@ -13,12 +13,20 @@
 // carelog_http_denied_total{reason} and logged (method, path, client; never
 // the token), at most 10 lines a second.
 //
+// Scale-out (cluster.h, with `cluster`): a seller's query is answered here
+// when this instance serves the seller's partition, 503 + Retry-After while
+// it restores it, forwarded to the member serving it otherwise (503 when
+// none does, or when the request was already forwarded: no loops).
+// /v1/audit/partitions and /v1/rejected merge every member's answer;
+// GET /v1/cluster (admin) shows the members, their partitions and restores.
+//
 // Admin: POST /v1/admin/rebuild?projection=all|NAME starts a blue/green
 // rebuild of the projections beside the serving generation (202; 409 while
 // one runs); GET /v1/admin/rebuild answers its state. POST
 // /v1/admin/forget-buyer?seller_id=S&buyer_id=B erases a buyer (erasure.h):
 // 200 {"erased":true|false,...}; 404 for an unknown seller. With tokens
-// configured they need an admin token. Tokens are kept as BLAKE2b hashes
+// configured they need an admin token; the POSTs always need the header
+// X-Carelog-Admin (no cross-site request from a browser can carry it). Tokens are kept as BLAKE2b hashes
 // and compared in constant time.
 #pragma once
 
@@ -29,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "connectors/cluster_http.h"
 #include "connectors/query_service.h"
 #include "engine/erasure.h"
 #include "engine/rebuild_service.h"
@@ -64,7 +73,7 @@ class HttpApi {
   // `admin` (optional) serves the /v1/admin endpoints (admin only).
   static Status start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
                       std::function<bool()> ready, std::unique_ptr<HttpApi>& out,
-                      const AdminHooks& admin = {});
+                      const AdminHooks& admin = {}, const ClusterView* cluster = nullptr);
   ~HttpApi();
   void stop();
   int port() const { return port_; }

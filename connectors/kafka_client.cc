@@ -40,7 +40,8 @@ Status make_kafka_conf(const std::string& brokers, const std::map<std::string, s
 }
 
 Status create_topic(const std::string& brokers, const std::map<std::string, std::string>& props,
-                    const std::string& topic, int partitions, int timeout_ms) {
+                    const std::string& topic, int partitions, int timeout_ms,
+                    const std::map<std::string, std::string>& topic_configs) {
   KafkaConf conf;
   Status st = make_kafka_conf(brokers, props, {}, conf);
   if (!st.ok()) return st;
@@ -50,6 +51,7 @@ Status create_topic(const std::string& brokers, const std::map<std::string, std:
 
   rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, -1, err, sizeof err);
   if (!nt) return Status::Error(std::string("create topic ") + topic + ": " + err);
+  for (const auto& [name, value] : topic_configs) rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str());
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk.get());
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_operation_timeout(opts, timeout_ms, err, sizeof err);

@@ -40,9 +40,11 @@ Status make_kafka_conf(const std::string& brokers, const std::map<std::string, s
                        const std::map<std::string, std::string>& overrides, KafkaConf& out);
 
 // Creates `topic` with `partitions` partitions (replication factor 1 unless the
-// broker defaults otherwise); "already exists" is not an error.
+// broker defaults otherwise) and the given topic configs; "already exists" is
+// not an error.
 Status create_topic(const std::string& brokers, const std::map<std::string, std::string>& props,
-                    const std::string& topic, int partitions, int timeout_ms = 15000);
+                    const std::string& topic, int partitions, int timeout_ms = 15000,
+                    const std::map<std::string, std::string>& topic_configs = {});
 
 // Number of partitions of `topic`, or an error when the topic does not exist.
 Status topic_partition_count(rd_kafka_t* rk, const std::string& topic, int& count,

@@ -53,6 +53,7 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
   // No broker in 10 s: this request only reports why, without a second long wait.
   st = topic_partition_count(rk, options.topic, partitions, answered ? 10000 : 1000);
   if (!st.ok()) return Status::Error("cannot consume: " + st.message());
+  if (options.ownership) options.ownership->set_partition_count(partitions);
 
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), options.topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -116,12 +117,16 @@ void KafkaSource::rebalance_cb(rd_kafka_t*, rd_kafka_resp_err_t err,
 void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     std::string described;
+    std::map<int32_t, int64_t> restore_until, next;
     for (int i = 0; i < parts->cnt; ++i) {
       auto& tp = parts->elems[i];
       auto stored = resume_offset_(static_cast<uint32_t>(tp.partition));
       int64_t low = 0, high = 0;
+      next[tp.partition] = stored.value_or(0);
+      restore_until[tp.partition] = stored.value_or(0);
       if (rd_kafka_query_watermark_offsets(rk_.get(), options_.topic.c_str(), tp.partition, &low, &high, 10000) ==
               RD_KAFKA_RESP_ERR_NO_ERROR) {
+        restore_until[tp.partition] = high;
         int64_t want = stored.value_or(0);
         if ((stored && want > high) || want < low) {
           fatal_ = Status::Error("partition " + std::to_string(tp.partition) + " of " + options_.topic +
@@ -138,6 +143,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     }
     std::sort(assigned_.begin(), assigned_.end());
     spdlog::info("kafka source: assigned{}", described.empty() ? " nothing" : described);
+    if (options_.ownership) options_.ownership->assigned(restore_until, next);
     rd_kafka_resp_err_t e = rd_kafka_assign(rk_.get(), parts);
     if (e) fatal_ = Status::Error(std::string("assign: ") + rd_kafka_err2str(e));
     return;
@@ -153,6 +159,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
     next_offsets_.erase(parts->elems[i].partition);
   }
   assigned_.clear();
+  if (options_.ownership) options_.ownership->revoked();
   spdlog::info("kafka source: {} partitions revoked ({})", parts->cnt, rd_kafka_err2str(err));
   rd_kafka_assign(rk_.get(), nullptr);
 }
@@ -228,6 +235,9 @@ void KafkaSource::batch_committed() {
     return;
   }
   for (const auto& r : records_) next_offsets_[static_cast<int32_t>(r.partition)] = r.offset + 1;
+  if (options_.ownership) {
+    for (auto& [p, next] : next_offsets_) options_.ownership->progress(p, next);
+  }
   PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets_.size())));
   for (auto& [p, next] : next_offsets_) {
     rd_kafka_topic_partition_list_add(offsets.get(), options_.topic.c_str(), p)->offset = next;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/cluster.h"
 #include "connectors/kafka_client.h"
 #include "engine/ingest.h"
 #include "engine/metrics.h"
@@ -51,6 +52,8 @@ struct KafkaSourceOptions {
   std::map<std::string, std::string> properties;  // the [kafka] table
   size_t batch_size = 2000;
   int batch_wait_ms = 20;
+  // Told of every assignment, revocation and committed batch (cluster.h).
+  PartitionOwnership* ownership = nullptr;
 };
 
 class KafkaSource {

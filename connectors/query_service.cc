@@ -283,6 +283,7 @@ QueryResponse QueryService::audit_partitions(const QueryParams& params) const {
   std::string out = "{\"partitions\":[";
   bool first = true;
   for (const auto& [p, h] : log_.heads()) {
+    if (partition_filter_ && !partition_filter_(p)) continue;
     if (!first) out += ',';
     first = false;
     out += "{\"partition\":" + std::to_string(p) + ",\"seq\":" + std::to_string(h.seq) + ",\"hash\":\"" +
@@ -302,6 +303,7 @@ QueryResponse QueryService::rejected(const QueryParams& params) const {
   int64_t n = 0;
   Status st = log_.list_rejected([&](const RejectedRecord& r) {
     if (!seller_id.empty() && r.seller_id != seller_id) return true;
+    if (partition_filter_ && !partition_filter_(r.partition)) return true;
     if (n++) out += ',';
     out += rejected_record_json(r);
     return n < limit;

@@ -5,6 +5,8 @@
 // renders the JSON answer. Thread-safe: every call reads its own snapshot.
 #pragma once
 
+#include <functional>
+
 #include <map>
 #include <string>
 
@@ -23,6 +25,9 @@ using QueryParams = std::map<std::string, std::string>;
 class QueryService {
  public:
   QueryService(const EventLog& log, EngineMetrics* metrics) : log_(log), metrics_(metrics) {}
+  // Cross-seller answers (audit partitions, rejected events) cover only the
+  // partitions this accepts (scale-out: the ones this instance serves).
+  void set_partition_filter(std::function<bool(uint32_t)> filter) { partition_filter_ = std::move(filter); }
 
   QueryResponse response_times(const std::string& seller_id, const QueryParams& params) const;
   QueryResponse returns(const std::string& seller_id, const QueryParams& params) const;
@@ -41,6 +46,7 @@ class QueryService {
  private:
   const EventLog& log_;
   EngineMetrics* metrics_;
+  std::function<bool(uint32_t)> partition_filter_;
 };
 
 // {"error":{"code":..,"message":..}}

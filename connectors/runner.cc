@@ -4,10 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <functional>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <random>
 #include <thread>
 
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "connectors/dead_letter.h"
 #include "connectors/decisions_publisher.h"
 #include "connectors/file_source.h"
+#include "connectors/cluster.h"
 #include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
 #include "connectors/query_service.h"
@@ -24,6 +27,7 @@
 #include "engine/metrics.h"
 #include "engine/rebuild_service.h"
 #include "engine/replay.h"
+#include "events/json_encoder.h"
 
 namespace carelog {
 namespace {
@@ -96,10 +100,16 @@ HolidayExtension to_extension(const HolidayDates& d) {
 // its HTTP API, for tools that must ask the running engine (carelog replay).
 class EngineFile {
  public:
-  EngineFile(const std::string& data_dir, const std::string& http) : path_(data_dir + "/engine.json") {
+  // `ca`: the HTTPS certificate ("" for plain HTTP), which clients trust.
+  EngineFile(const std::string& data_dir, const std::string& http, const std::string& ca)
+      : path_(data_dir + "/engine.json") {
     std::string tmp = path_ + ".tmp";
     if (FILE* f = std::fopen(tmp.c_str(), "w")) {
-      std::fprintf(f, "{\"pid\":%d,\"http\":\"%s\"}\n", static_cast<int>(getpid()), http.c_str());
+      std::string json = "{\"pid\":" + std::to_string(getpid()) + ",\"http\":";
+      append_json_string(json, http);
+      json += ",\"tls\":" + std::string(ca.empty() ? "false" : "true") + ",\"ca\":";
+      append_json_string(json, ca);
+      std::fprintf(f, "%s}\n", json.c_str());
       std::fclose(f);
       std::error_code ec;
       std::filesystem::rename(tmp, path_, ec);
@@ -115,6 +125,16 @@ class EngineFile {
  private:
   std::string path_;
 };
+
+// A member id unique to this process: host, pid and a random suffix.
+std::string member_id() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", rd());
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + suffix;
+}
 
 // HOST:PORT a local client can connect to ("" when HTTP is off).
 std::string http_address(const std::string& listen, int port) {
@@ -149,7 +169,10 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   return o;
 }
 
-int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
+// `source_ready` runs once the consumer has been created (the brokers
+// accepted its credentials), before the first batch.
+int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, PartitionOwnership* ownership,
+              const std::function<Status()>& source_ready) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
   Status st = KafkaDeadLetterSink::create(cfg.brokers, cfg.kafka, cfg.effective_dlq_topic(), dlq);
   if (!st.ok()) {
@@ -163,12 +186,13 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
   }
   std::unique_ptr<KafkaSource> source;
   KafkaSourceOptions so{cfg.brokers, cfg.topic, cfg.group, cfg.kafka,
-                        static_cast<size_t>(cfg.batch_size), static_cast<int>(cfg.batch_wait_ms)};
+                        static_cast<size_t>(cfg.batch_size), static_cast<int>(cfg.batch_wait_ms), ownership};
   st = KafkaSource::create(
       so, [&](uint32_t p) { return ingestor.resume_offset(p); },
       [&](std::span<const SourceRecord> in_hand) { return ingestor.ingest(in_hand); }, &metrics,
       source);
   if (st.ok()) st = bind_source(log, source_identity(cfg), cfg.data_dir);
+  if (st.ok() && source_ready) st = source_ready();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -187,14 +211,21 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     st = source->next_batch(batch);
     BatchResult res;
     if (st.ok() && !batch.empty()) st = ingestor.ingest(batch, &res);
-    if (st.ok() && res.derived > 0) st = publisher->publish_pending();
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       source->drop_in_hand();
       code = 1;
       break;
     }
+    // Committed: the partitions' progress is known before the decisions go
+    // out (their cursor in RocksDB makes a failed publish resume at restart).
     source->batch_committed();
+    if (res.derived > 0) st = publisher->publish_pending();
+    if (!st.ok()) {
+      spdlog::error("ingest stopped: {}", st.message());
+      code = 1;
+      break;
+    }
     stats.maybe_log();
   }
   st = source->close();  // may commit a batch in hand (revocation)
@@ -297,6 +328,18 @@ int run_engine(const Config& cfg) {
   }
   QueryService queries(*log, &metrics);
   RebuildService rebuilds(*log, projector_options);
+  // Scale-out (cluster.h): with a Kafka source, unless members_topic = "off".
+  const bool clustered = !cfg.file_source() && cfg.members_topic != "off";
+  PartitionOwnership ownership;
+  ClusterView cluster_view;
+  cluster_view.ownership = &ownership;
+  cluster_view.https = !cfg.http_tls_cert.empty();
+  cluster_view.ca_file = cfg.http_tls_cert;
+  if (clustered) {
+    queries.set_partition_filter([&ownership](uint32_t p) {
+      return ownership.state(static_cast<int32_t>(p)) == PartitionOwnership::State::kServing;
+    });
+  }
   std::unique_ptr<HttpApi> http;
   if (cfg.http != "off") {
     HttpOptions ho;
@@ -319,15 +362,37 @@ int run_engine(const Config& cfg) {
       }
       return done;
     };
-    st = HttpApi::start(ho, queries, metrics, [] { return true; }, http, admin);
+    // /healthz: ready once the group has assigned this instance its partitions.
+    auto ready = [clustered, &ownership] { return !clustered || ownership.ever_assigned(); };
+    st = HttpApi::start(ho, queries, metrics, ready, http, admin, clustered ? &cluster_view : nullptr);
     if (!st.ok()) {
       spdlog::error("{}", st.message());
       return 1;
     }
   }
-  EngineFile engine_file(cfg.data_dir, http ? http_address(cfg.http, http->port()) : "");
-  int code = cfg.file_source() ? run_file(cfg, *log, metrics) : run_kafka(cfg, *log, metrics);
+  std::unique_ptr<Membership> membership;
+  auto join_cluster = [&]() -> Status {
+    if (!clustered || !http) return Status::Ok();
+    MembershipOptions mo;
+    mo.brokers = cfg.brokers;
+    mo.properties = cfg.kafka;
+    mo.members_topic = cfg.members_topic;
+    mo.group = cfg.group;
+    mo.source_topic = cfg.topic;
+    mo.member_id = member_id();
+    mo.http = cfg.http_advertised.empty() ? http_address(cfg.http, http->port()) : cfg.http_advertised;
+    mo.https = cluster_view.https;
+    Status joined = Membership::start(mo, ownership, membership);
+    if (!joined.ok()) return Status::Error("cluster membership: " + joined.message());
+    cluster_view.membership = membership.get();
+    return Status::Ok();
+  };
+  EngineFile engine_file(cfg.data_dir, http ? http_address(cfg.http, http->port()) : "", cfg.http_tls_cert);
+  int code = cfg.file_source() ? run_file(cfg, *log, metrics)
+                               : run_kafka(cfg, *log, metrics, clustered ? &ownership : nullptr, join_cluster);
   if (http) http->stop();
+  cluster_view.membership = nullptr;
+  membership.reset();  // a tombstone: the others stop forwarding here at once
   spdlog::info("carelog stopped: {} events appended, {} duplicates, {} rejected; {} events in the log",
                metrics.ingested.load(), metrics.duplicates.load(), metrics.rejected.load(),
                log->approximate_event_count());

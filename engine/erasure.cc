@@ -3,6 +3,7 @@
 #include <rocksdb/db.h>
 
 #include "engine/buyer_vault.h"
+#include "engine/replay.h"
 
 namespace carelog {
 
@@ -23,41 +24,88 @@ Status refold_seller(EventLog& log, const ProjectorOptions& options, const Gener
   return log.commit(batch);
 }
 
+Status purge_seller_from_disk(EventLog& log, uint32_t partition, const std::string& seller,
+                              const std::string& buyer) {
+  // Flush every memtable (so the WAL files that held the key and the plain
+  // rows are retired), then rewrite the files that held them. Readers'
+  // snapshots are short-lived; one held across this call would keep old
+  // versions until a later compaction.
+  Status st = log.flush_all();
+  if (!st.ok()) return st;
+  rocksdb::DB* db = log.db();
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Status s;
+  if (!buyer.empty()) {
+    const std::string key_row = vault_key_row(seller, buyer), key_end = key_row + '\0';
+    rocksdb::Slice kb(key_row), ke(key_end);
+    s = db->CompactRange(co, log.vault_family(), &kb, &ke);
+    if (!s.ok()) return Status::Error("compact the vault: " + s.ToString());
+  }
+  const std::string rows_begin = projection_row_key(partition, seller, ""), rows_end = prefix_end(rows_begin);
+  rocksdb::Slice rb(rows_begin), re(rows_end);
+  // The generation active now (a rebuild may have switched meanwhile; a
+  // rebuild refolds and purges the sellers erased while it ran).
+  GenerationPtr generation = log.projections();
+  s = db->CompactRange(co, generation->family, &rb, &re);
+  if (!s.ok() && !s.IsColumnFamilyDropped()) return Status::Error("compact the projections: " + s.ToString());
+  s = db->CompactRange(co, log.rejected_family(), nullptr, nullptr);
+  if (!s.ok()) return Status::Error("compact the rejected records: " + s.ToString());
+  return Status::Ok();
+}
+
 Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::string& seller,
                     const std::string& buyer, ErasureReport& report) {
   report = {};
   auto partition = log.seller_partition(seller);
   if (!partition) return Status::Error("unknown seller '" + seller + "'");
+  // Projections a rebuild --until left behind are completed first, so that
+  // the seller's refold below and the engine's catch-up do not both fold.
+  if (!log.projected_through().empty()) {
+    uint64_t folded = 0;
+    Status st = catch_up_projections(log, options, folded);
+    if (!st.ok()) return st;
+  }
+  // The request is durable before anything is destroyed: a crash at any
+  // point below is finished at the next start (Ingestor::carry_out_erasures).
+  Status st = log.set_pending_erasure(seller, buyer);
+  if (!st.ok()) return st;
   const std::string key_row = vault_key_row(seller, buyer);
   report.key_found = log.vault_get(key_row).has_value();
-  if (!report.key_found) return Status::Ok();
 
-  GenerationPtr generation;
+  // Even without a key (already destroyed by an erasure a crash interrupted)
+  // the refold and the purge run again: both are idempotent.
   log.pause_batches();
-  Status st = log.vault_delete(key_row);
+  if (report.key_found) st = log.vault_delete(key_row);
+  if (st.ok()) st = redact_rejected(log, seller, buyer);
   if (st.ok()) {
     log.note_erasure(*partition, seller);
-    generation = log.projections();
-    st = refold_seller(log, options, generation, *partition, seller, report.records_refolded);
+    st = refold_seller(log, options, log.projections(), *partition, seller, report.records_refolded);
   }
   log.resume_batches();
   if (!st.ok()) return st;
-
-  // Off the disk: flush the memtables (and so retire the WAL that held the
-  // key and the plain rows), then rewrite the files that held them.
-  rocksdb::DB* db = log.db();
-  st = log.flush_all();
+  st = purge_seller_from_disk(log, *partition, seller, buyer);
   if (!st.ok()) return st;
-  rocksdb::CompactRangeOptions co;
-  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  std::string key_end = key_row + '\0';
-  rocksdb::Slice kb(key_row), ke(key_end);
-  auto s = db->CompactRange(co, log.vault_family(), &kb, &ke);
-  if (!s.ok()) return Status::Error("compact the vault: " + s.ToString());
-  std::string rows_begin = projection_row_key(*partition, seller, ""), rows_end = prefix_end(rows_begin);
-  rocksdb::Slice rb(rows_begin), re(rows_end);
-  s = db->CompactRange(co, generation->family, &rb, &re);
-  if (!s.ok()) return Status::Error("compact the projections: " + s.ToString());
+  return log.clear_pending_erasure(seller, buyer);
+}
+
+Status redact_rejected(EventLog& log, const std::string& seller, const std::string& buyer) {
+  // Rejected records are kept as they came (the source bytes could not be
+  // sealed: they did not pass); those of this seller naming this buyer lose
+  // their bytes.
+  std::vector<RejectedRecord> redacted;
+  Status st = log.list_rejected([&](const RejectedRecord& r) {
+    if (r.seller_id == seller && r.value.find(buyer) != std::string::npos) {
+      redacted.push_back(r);
+      redacted.back().value = std::string(kErasedText);
+    }
+    return true;
+  });
+  if (!st.ok()) return st;
+  for (const auto& r : redacted) {
+    st = log.replace_rejected(r);
+    if (!st.ok()) return st;
+  }
   return Status::Ok();
 }
 

@@ -20,10 +20,20 @@ struct ErasureReport {
   uint64_t records_refolded = 0;
 };
 
-// Holds source batches at the gate while it works (safe beside a running
-// engine, from any thread but one holding an open source LogBatch).
+// Holds source batches at the gate while it refolds (safe beside a running
+// engine, from any thread but one holding an open source LogBatch). The
+// request is recorded first (EventLog::set_pending_erasure) and cleared
+// last, so a crash in between is finished at the next start.
 Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::string& seller,
                     const std::string& buyer, ErasureReport& report);
+
+// Flushes every column family and compacts away the files that held the
+// buyer's key ("" = skip), the seller's old rows and redacted rejected records.
+Status purge_seller_from_disk(EventLog& log, uint32_t partition, const std::string& seller,
+                              const std::string& buyer);
+
+// Rejected records of `seller` whose bytes name `buyer` lose their bytes.
+Status redact_rejected(EventLog& log, const std::string& seller, const std::string& buyer);
 
 // Folds one seller's records of `partition` from scratch into `generation`,
 // replacing that seller's rows in one atomic write.

@@ -3,6 +3,7 @@
 #include "engine/buyer_vault.h"
 
 #include <rocksdb/cache.h>
+#include <spdlog/spdlog.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -147,6 +148,13 @@ std::optional<std::string> LogBatch::projection_row(const std::string& key) cons
 }
 
 bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
+
+void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
+  std::string v;
+  put_be64(v, seq);
+  batch_->Put(log_.meta_cf_, meta_key("through", partition), v);
+  ++other_writes_;
+}
 
 void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
   batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");
@@ -406,6 +414,8 @@ Status EventLog::create_generation(GenerationPtr& out) {
   s = db_->CreateColumnFamily(cf_options(true), generation_family_name(next), &h);
   if (!s.ok()) return to_status(s, "create projection generation");
   out = adopt_generation(next, h);
+  std::lock_guard lock(generation_mutex_);
+  building_.push_back(h);
   return Status::Ok();
 }
 
@@ -425,25 +435,41 @@ Status EventLog::activate_generation(const GenerationPtr& g, const std::map<uint
   wo.sync = !options_.disable_wal;
   Status st = to_status(db_->Write(wo, &b), "activate projection generation");
   if (!st.ok()) return st;
+  // From here on the switch is made: nothing below may make the caller
+  // abandon `g`. A step that fails leaves the old generation on disk (it is
+  // dropped as a leftover at the next open, whichever generation meta names).
+  bool drop_old = true;
   if (options_.disable_wal) {
     // Without the WAL the switch (and the generation's rows) must reach the
     // SST files before the old generation is dropped.
     std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
     all.push_back(g->family);
     all.push_back(old->family);
-    st = to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush the new generation");
-    if (!st.ok()) return st;
+    Status flushed = to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush the new generation");
+    if (!flushed.ok()) {
+      spdlog::warn("{}: the previous generation stays on disk until the next start", flushed.message());
+      drop_old = false;
+    }
   }
   {
     std::lock_guard lock(generation_mutex_);
     generation_ = g;
+    std::erase(building_, g->family);
   }
   // Readers still holding `old` keep reading it; its files go with the last.
-  return to_status(db_->DropColumnFamily(old->family), "drop the previous generation");
+  if (drop_old) {
+    Status dropped = to_status(db_->DropColumnFamily(old->family), "drop the previous generation");
+    if (!dropped.ok()) spdlog::warn("{} (it is dropped at the next start)", dropped.message());
+  }
+  return Status::Ok();
 }
 
 Status EventLog::drop_generation(const GenerationPtr& g) {
   if (g == projections()) return Status::Error("cannot drop the active generation");
+  {
+    std::lock_guard lock(generation_mutex_);
+    std::erase(building_, g->family);
+  }
   return to_status(db_->DropColumnFamily(g->family), "drop projection generation");
 }
 
@@ -468,7 +494,10 @@ void EventLog::pause_batches() {
 
 Status EventLog::flush_all() {
   std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
-  all.push_back(projections()->family);
+  std::lock_guard lock(generation_mutex_);
+  all.push_back(generation_->family);
+  // A generation a rebuild is filling holds WAL entries too.
+  all.insert(all.end(), building_.begin(), building_.end());
   return to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush");
 }
 
@@ -539,19 +568,26 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   // without the WAL.
   db_options.atomic_flush = true;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options(false)},
-      {kLogCf, cf_options(false)},
-      {kIdsCf, cf_options(true)},
-      {kStateCf, cf_options(true)},
-      {kMetaCf, cf_options(true)},
-      {kRejectedCf, cf_options(false)},
-      {kVaultCf, cf_options(true)},
-  };
-  // Every projection generation present on disk must be opened too.
-  // (A new data dir starts with generation 1.)
+  // Every projection generation present on disk must be opened too (a new
+  // data dir starts with generation 1). A read-only open takes what exists:
+  // a data dir of an older version has no buyer_keys, and a rebuild beside
+  // the engine may drop a generation between the listing and the open
+  // (then the open is tried again).
   std::vector<uint64_t> generations;
-  {
+  size_t fixed_families = 0;
+  bool has_vault = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, cf_options(false)},
+        {kLogCf, cf_options(false)},
+        {kIdsCf, cf_options(true)},
+        {kStateCf, cf_options(true)},
+        {kMetaCf, cf_options(true)},
+        {kRejectedCf, cf_options(false)},
+    };
+    generations.clear();
     std::vector<std::string> names;
     if (rocksdb::DB::ListColumnFamilies(db_options, dir, &names).ok()) {
       for (const auto& n : names) {
@@ -559,15 +595,18 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
       }
     }
     if (generations.empty()) generations.push_back(1);
-  }
-  const size_t fixed_families = cfs.size();
-  for (uint64_t g : generations) cfs.push_back({generation_family_name(g), cf_options(true)});
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status s;
-  if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(db_options, dir, cfs, &log->handles_, &raw);
-  } else {
-    s = rocksdb::DB::Open(db_options, dir, cfs, &log->handles_, &raw);
+    has_vault = !options.read_only || names.empty() ||
+                std::find(names.begin(), names.end(), kVaultCf) != names.end();
+    if (has_vault) cfs.push_back({kVaultCf, cf_options(true)});
+    fixed_families = cfs.size();
+    for (uint64_t g : generations) cfs.push_back({generation_family_name(g), cf_options(true)});
+    log->handles_.clear();
+    if (options.read_only) {
+      s = rocksdb::DB::OpenForReadOnly(db_options, dir, cfs, &log->handles_, &raw);
+    } else {
+      s = rocksdb::DB::Open(db_options, dir, cfs, &log->handles_, &raw);
+    }
+    if (s.ok() || !options.read_only || !s.IsInvalidArgument()) break;
   }
   if (!s.ok()) return Status::Error("cannot open the event log in " + dir + ": " + s.ToString());
   log->db_.reset(raw);
@@ -576,7 +615,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   log->state_cf_ = log->handles_[3];
   log->meta_cf_ = log->handles_[4];
   log->rejected_cf_ = log->handles_[5];
-  log->vault_cf_ = log->handles_[6];
+  log->vault_cf_ = has_vault ? log->handles_[6] : nullptr;
 
   // The active generation; any other is what an interrupted rebuild left.
   uint64_t active = 1;
@@ -740,6 +779,7 @@ std::vector<uint32_t> EventLog::partitions_in_log() const {
 }
 
 std::optional<std::string> EventLog::vault_get(std::string_view key) const {
+  if (!vault_cf_) return std::nullopt;  // a read-only view of a data dir from before the vault
   std::string v;
   if (!db_->Get({}, vault_cf_, key, &v).ok()) return std::nullopt;
   return v;
@@ -761,6 +801,19 @@ std::vector<std::pair<std::string, std::string>> EventLog::pending_erasures() co
     out.emplace_back(std::string(k.substr(0, zero)), std::string(k.substr(zero + 1)));
   }
   return out;
+}
+
+Status EventLog::set_pending_erasure(const std::string& seller, const std::string& buyer) {
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  return to_status(db_->Put(wo, meta_cf_, "erase:" + seller + '\0' + buyer, ""), "record pending erasure");
+}
+
+Status EventLog::replace_rejected(const RejectedRecord& r) {
+  std::string k;
+  put_be32(k, r.partition);
+  put_be64(k, static_cast<uint64_t>(r.offset));
+  return to_status(db_->Put({}, rejected_cf_, k, encode_rejected(r)), "rewrite rejected record");
 }
 
 Status EventLog::clear_pending_erasure(const std::string& seller, const std::string& buyer) {

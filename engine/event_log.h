@@ -129,6 +129,8 @@ class LogBatch {
   void put_seller_partition(const std::string& seller_id, uint32_t partition);
   // Indexes a derived event for the decisions publisher.
   void mark_derived(uint32_t partition, uint64_t seq);
+  // Moves a partition's projected_through mark with this batch (catch-up).
+  void set_projected_through(uint32_t partition, uint64_t seq);
   // A buyer erasure to carry out once this batch is committed (erasure.h);
   // kept until clear_pending_erasure, so a crash in between does not lose it.
   void put_pending_erasure(const std::string& seller, const std::string& buyer);
@@ -233,7 +235,11 @@ class EventLog {
   Status vault_delete(const std::string& key);
   // Erasures logged but not carried out yet, as (seller, buyer).
   std::vector<std::pair<std::string, std::string>> pending_erasures() const;
+  Status set_pending_erasure(const std::string& seller, const std::string& buyer);
   Status clear_pending_erasure(const std::string& seller, const std::string& buyer);
+  // Rewrites a rejected record in place (same partition and offset).
+  Status replace_rejected(const RejectedRecord& r);
+  rocksdb::ColumnFamilyHandle* rejected_family() { return rejected_cf_; }
   // Flushes every column family's memtable (so the WAL files before now are retired).
   Status flush_all();
   rocksdb::ColumnFamilyHandle* vault_family() { return vault_cf_; }
@@ -264,6 +270,7 @@ class EventLog {
   mutable std::mutex erasures_mutex_;
   std::vector<std::pair<uint32_t, std::string>> erasures_;
   GenerationPtr generation_;               // the active one
+  std::vector<rocksdb::ColumnFamilyHandle*> building_;  // created, not yet active nor dropped
   mutable std::mutex generation_mutex_;    // guards generation_
   std::mutex gate_mutex_;
   std::condition_variable gate_cv_;

@@ -113,8 +113,6 @@ Status Ingestor::carry_out_erasures() {
     spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
                  report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
                                   : "had no key (no text of theirs, or already forgotten)");
-    st = log_.clear_pending_erasure(seller, buyer);
-    if (!st.ok()) return st;
   }
   return Status::Ok();
 }

@@ -218,6 +218,13 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   if (options.online && (options.until_seq || options.until_micros)) {
     return Status::Error("a rebuild that stops early cannot replace the projections of a serving engine");
   }
+  if (options.projection != "all" && (options.until_seq || options.until_micros)) {
+    return Status::Error("a rebuild that stops early rebuilds every projection (--projection all)");
+  }
+  if (options.projection != "all" && !log.projected_through().empty()) {
+    return Status::Error("the projections stop short of the log (an earlier rebuild --until): rebuild them all, "
+                         "or start the engine once, before rebuilding one");
+  }
   GenerationPtr generation;
   Status st = log.create_generation(generation);
   if (!st.ok()) return st;
@@ -252,6 +259,7 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
 
   // 4. What was appended meanwhile, then the switch.
   std::map<uint32_t, uint64_t> through;
+  std::vector<std::pair<uint32_t, std::string>> erased_meanwhile;
   if (options.online) {
     for (int round = 0; round < kMaxCatchUpRounds; ++round) {
       auto now = log.heads();
@@ -269,7 +277,8 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
     rebuild.finish_derived_checks();
     // Sellers whose buyer was forgotten meanwhile: rows folded before the
     // key went may hold that buyer's text.
-    for (const auto& [partition, seller] : log.erasures_since(erasures_at_start)) {
+    erased_meanwhile = log.erasures_since(erasures_at_start);
+    for (const auto& [partition, seller] : erased_meanwhile) {
       uint64_t refolded = 0;
       st = refold_seller(log, options.projector, generation, partition, seller, refolded);
       if (!st.ok()) return abandon(st);
@@ -282,6 +291,12 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   }
   if (!st.ok()) return abandon(st);
   report.generation = generation->number;
+  // ... and their old rows, folded into this generation before the key went,
+  // must leave the disk as they left the previous generation's.
+  for (const auto& [partition, seller] : erased_meanwhile) {
+    st = purge_seller_from_disk(log, partition, seller, "");
+    if (!st.ok()) return st;
+  }
   return Status::Ok();
 }
 
@@ -295,8 +310,10 @@ Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint
     auto batch = std::make_unique<LogBatch>(log, generation);
     size_t in_batch = 0;
     Status inner = Status::Ok();
+    // Each batch moves the mark with it: a crash midway resumes after it.
     Status scanned = log.scan(partition, done + 1, [&](const LogRecord& r, std::string_view) {
       projector.apply(r, *batch);
+      batch->set_projected_through(partition, r.seq);
       ++folded;
       if (++in_batch >= 5000) {
         inner = log.commit(*batch);

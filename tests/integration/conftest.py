@@ -142,11 +142,24 @@ class Engine:
     def output(self):
         return Path(self.log_path).read_text()
 
-    def http_port(self, timeout=30):
+    def healthy(self, port):
+        """/healthz answers 200: the group has assigned this engine its partitions."""
+        import urllib.error
+        import urllib.request
+        import ssl
+        for scheme, ctx in [("http", None), ("https", ssl._create_unverified_context())]:
+            try:
+                with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/healthz", timeout=5, context=ctx) as r:
+                    return r.status == 200
+            except (urllib.error.URLError, ConnectionError, OSError):
+                continue
+        return False
+
+    def http_port(self, timeout=60):
         deadline = time.time() + timeout
         while time.time() < deadline:
             m = re.search(r"http: serving on [0-9.]+:(\d+)", self.output()[self.log_start:])
-            if m:
+            if m and self.healthy(int(m.group(1))):
                 return int(m.group(1))
             if self.proc.poll() is not None:
                 raise AssertionError(f"engine exited:\n{self.output()[-2000:]}")

@@ -108,9 +108,7 @@ def test_verify_names_an_altered_and_a_deleted_record_in_a_copy_of_a_data_dir(tm
     key = lambda seq: "0x" + (0).to_bytes(4, "big").hex() + seq.to_bytes(8, "big").hex()
     value = ldb("get", "--key_hex", "--value_hex", key(10)).strip()
     raw = bytearray.fromhex(value[2:])
-    at = raw.find(b'"event_id"')
-    assert at > 0
-    raw[at + 1] ^= 0x20  # "event_id" -> "Event_id" in the stored original bytes
+    raw[len(raw) // 2] ^= 0x01  # one bit of the stored body (sealed or not)
     ldb("put", "--key_hex", "--value_hex", key(10), "0x" + raw.hex())
     ldb("delete", "--key_hex", key(20))
 

@@ -35,7 +35,7 @@ def counts(port):
     got = {}
     for what in ["response-times", "account-health"]:
         status, body = http_get(port, f"/v1/sellers/{SELLER}/{what}?as_of={AS_OF}")
-        assert status == 200
+        assert status == 200, body
         got[what] = body
     status, body = http_get(port, f"/v1/sellers/{SELLER}/messages?limit=1000&as_of={AS_OF}")
     got["messages"] = [{k: v for k, v in m.items() if k not in ("buyer_alias", "subject")} for m in body["messages"]]

@@ -51,8 +51,9 @@ def without_hashes(got):
     return out
 
 
-def post(port, path):
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST", data=b"")
+def post(port, path, admin_header=True):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method="POST", data=b"",
+                                 headers={"X-Carelog-Admin": "1"} if admin_header else {})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, json.loads(r.read())
@@ -124,7 +125,10 @@ def test_rebuilds_beside_the_serving_engine_and_offline_give_identical_answers(b
     before = answers(port, paths)
     assert any('"status":"authorized"' in json.dumps(v, separators=(",", ":")) for v in before.values())  # answers with substance
 
-    # Bad requests name what is wrong.
+    # Bad requests name what is wrong; a request without the admin header
+    # (what a cross-site page could make a browser send) is refused.
+    status, body = post(port, "/v1/admin/rebuild", admin_header=False)
+    assert status == 403 and "X-Carelog-Admin" in body["error"]["message"]
     status, body = post(port, "/v1/admin/rebuild?projection=nope")
     assert status == 400 and "nope" in body["error"]["message"]
     status, body = http_get(port, "/v1/admin/rebuild")

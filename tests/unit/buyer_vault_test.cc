@@ -4,6 +4,7 @@
 // plain text is nowhere in the data dir's files.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/debug.h>
 
 #include <filesystem>
 #include <fstream>
@@ -186,6 +187,18 @@ TEST_F(BuyerVaultTest, ForgettingTheBuyerErasesTheTextEverywhereAndChangesNoCoun
   ASSERT_TRUE(verify_log(*log_, chain).ok());
   EXPECT_TRUE(chain.ok());
 
+  // Every version RocksDB still holds of every row (memtables and files,
+  // overwritten and deleted ones included), not only the live ones.
+  for (auto* cf : {log_->log_family(), log_->vault_family(), log_->rejected_family(), log_->projections()->family}) {
+    std::vector<rocksdb::KeyVersion> versions;
+    ASSERT_TRUE(rocksdb::GetAllKeyVersions(log_->db(), cf, "", std::string(64, '\xff'), 1 << 20, &versions).ok());
+    for (const auto& v : versions) {
+      for (const auto& text : {kAlias, kComment, kBody, kReply, kFeedback}) {
+        EXPECT_EQ(v.value.find(text), std::string::npos) << text << " in a version of " << v.user_key;
+      }
+      EXPECT_NE(v.user_key, vault_key_row("A2SELLER0001", "BUYER-DIENGOUDI")) << "a version of the key remains";
+    }
+  }
   std::string files = all_files(dir_.str());
   for (const auto& text : {kBody, kAlias, kReply, kComment, kFeedback}) {
     EXPECT_EQ(files.find(text), std::string::npos) << text << " is still on disk";
