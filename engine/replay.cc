@@ -306,7 +306,9 @@ Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint
   if (through.empty()) return Status::Ok();
   Projector projector(log, options);
   GenerationPtr generation = log.projections();
-  for (const auto& [partition, done] : through) {
+  for (const auto& entry : through) {
+    const uint32_t partition = entry.first;  // (clang 14 cannot capture a structured binding)
+    const uint64_t done = entry.second;
     auto batch = std::make_unique<LogBatch>(log, generation);
     size_t in_batch = 0;
     Status inner = Status::Ok();
