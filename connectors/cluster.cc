@@ -52,6 +52,7 @@ void PartitionOwnership::assigned(const std::map<int32_t, int64_t>& restore_unti
   std::lock_guard lock(mu_);
   target_ = restore_until;
   next_ = next_offsets;
+  start_ = next_offsets;
   ever_assigned_ = true;
   ++version_;
 }
@@ -60,6 +61,7 @@ void PartitionOwnership::revoked() {
   std::lock_guard lock(mu_);
   target_.clear();
   next_.clear();
+  start_.clear();
   ++version_;
 }
 
@@ -97,10 +99,10 @@ std::vector<int32_t> PartitionOwnership::restoring() const {
   return out;
 }
 
-std::map<int32_t, std::pair<int64_t, int64_t>> PartitionOwnership::restore_progress() const {
+std::map<int32_t, PartitionOwnership::Restore> PartitionOwnership::restore_progress() const {
   std::lock_guard lock(mu_);
-  std::map<int32_t, std::pair<int64_t, int64_t>> out;
-  for (auto& [p, t] : target_) out[p] = {next_.at(p), t};
+  std::map<int32_t, Restore> out;
+  for (auto& [p, t] : target_) out[p] = {start_.at(p), next_.at(p), t};
   return out;
 }
 

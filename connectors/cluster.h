@@ -51,8 +51,12 @@ class PartitionOwnership {
   State state(int32_t partition) const;
   std::vector<int32_t> serving() const;
   std::vector<int32_t> restoring() const;
-  // Per owned partition: the end offset it restores to and how far it is.
-  std::map<int32_t, std::pair<int64_t, int64_t>> restore_progress() const;
+  // Per owned partition: where it resumed at its assignment, how far the
+  // engine is, and the end offset it restores to.
+  struct Restore {
+    int64_t start = 0, next = 0, target = 0;
+  };
+  std::map<int32_t, Restore> restore_progress() const;
   bool ever_assigned() const;
   uint64_t version() const;  // changes with every change above
 
@@ -61,6 +65,7 @@ class PartitionOwnership {
   int partitions_ = 0;
   std::map<int32_t, int64_t> target_;  // owned partitions -> end offset at assignment
   std::map<int32_t, int64_t> next_;    // owned partitions -> engine's next offset
+  std::map<int32_t, int64_t> start_;   // owned partitions -> next offset at assignment
   bool ever_assigned_ = false;
   uint64_t version_ = 0;
 };

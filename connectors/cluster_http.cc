@@ -135,9 +135,9 @@ std::string cluster_json(const ClusterView& cluster) {
   for (const auto& [p, pos] : cluster.ownership->restore_progress()) {
     if (!first) out += ',';
     first = false;
-    out += "{\"partition\":" + std::to_string(p) + ",\"next_offset\":" + std::to_string(pos.first) +
-           ",\"restore_to\":" + std::to_string(pos.second) + ",\"lag\":" +
-           std::to_string(std::max<int64_t>(0, pos.second - pos.first)) + "}";
+    out += "{\"partition\":" + std::to_string(p) + ",\"resumed_at\":" + std::to_string(pos.start) +
+           ",\"next_offset\":" + std::to_string(pos.next) + ",\"restore_to\":" + std::to_string(pos.target) +
+           ",\"lag\":" + std::to_string(std::max<int64_t>(0, pos.target - pos.next)) + "}";
   }
   return out + "]}";
 }

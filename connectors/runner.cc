@@ -10,7 +10,9 @@
 #include <chrono>
 #include <csignal>
 #include <random>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -126,6 +128,39 @@ class EngineFile {
   std::string path_;
 };
 
+// Restore progress of the partitions assigned here: the gauge after every
+// batch, a log line per restoring partition every `interval_s` seconds.
+class RestoreReporter {
+ public:
+  RestoreReporter(PartitionOwnership* ownership, EngineMetrics& metrics, int64_t interval_s)
+      : ownership_(ownership), metrics_(metrics), interval_(std::chrono::seconds(std::max<int64_t>(1, interval_s))) {}
+  void report() {
+    if (!ownership_) return;
+    auto now = std::chrono::steady_clock::now();
+    const bool log_now = now - last_log_ >= interval_;
+    for (const auto& [p, pos] : ownership_->restore_progress()) {
+      const int64_t remaining = std::max<int64_t>(0, pos.target - pos.next);
+      metrics_.set_restore_remaining(p, remaining);
+      if (remaining > 0 && log_now) {
+        spdlog::info("restore: partition {} at offset {} of {} ({} to go)", p, pos.next, pos.target, remaining);
+      }
+      // Once per assignment that had something to restore.
+      if (remaining == 0 && pos.target > pos.start && done_.insert({p, pos.start, pos.target}).second) {
+        spdlog::info("restore: partition {} serves ({} records restored from offset {})", p, pos.target - pos.start,
+                     pos.start);
+      }
+    }
+    if (log_now) last_log_ = now;
+  }
+
+ private:
+  PartitionOwnership* ownership_;
+  EngineMetrics& metrics_;
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point last_log_{};
+  std::set<std::tuple<int32_t, int64_t, int64_t>> done_;
+};
+
 // A member id unique to this process: host, pid and a random suffix.
 std::string member_id() {
   char host[256] = {0};
@@ -205,6 +240,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     return 1;
   }
   StatsLogger stats(metrics, cfg.stats_interval_s);
+  RestoreReporter restores(ownership, metrics, cfg.stats_interval_s > 0 ? cfg.stats_interval_s : 10);
   int code = 0;
   while (!g_stop.load()) {
     std::span<const SourceRecord> batch;
@@ -220,6 +256,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     // Committed: the partitions' progress is known before the decisions go
     // out (their cursor in RocksDB makes a failed publish resume at restart).
     source->batch_committed();
+    restores.report();
     if (res.derived > 0) st = publisher->publish_pending();
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());

@@ -65,6 +65,16 @@ LatencyHistogram& EngineMetrics::query_seconds(const std::string& endpoint) {
   return *h;
 }
 
+void EngineMetrics::set_restore_remaining(int32_t partition, int64_t remaining) {
+  std::lock_guard lock(mu_);
+  restore_remaining_[partition] = remaining;
+}
+
+std::map<int32_t, int64_t> EngineMetrics::restore_remaining() const {
+  std::lock_guard lock(mu_);
+  return restore_remaining_;
+}
+
 void EngineMetrics::count_denial(const std::string& reason) {
   std::lock_guard lock(mu_);
   ++denied_by_reason_[reason];
@@ -96,6 +106,11 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# TYPE carelog_events_rejected_total counter\n";
   for (auto& [code, n] : rejections_by_code()) {
     out += "carelog_events_rejected_total{code=\"" + code + "\"} " + std::to_string(n) + "\n";
+  }
+  out += "# HELP carelog_restore_remaining Records a partition assigned here must still ingest before it serves.\n";
+  out += "# TYPE carelog_restore_remaining gauge\n";
+  for (auto& [p, n] : restore_remaining()) {
+    out += "carelog_restore_remaining{partition=\"" + std::to_string(p) + "\"} " + std::to_string(n) + "\n";
   }
   out += "# HELP carelog_http_denied_total HTTP requests refused, by reason.\n";
   out += "# TYPE carelog_http_denied_total counter\n";

@@ -46,6 +46,10 @@ class EngineMetrics {
   std::map<std::pair<std::string, int32_t>, int64_t> lags() const;
   void clear_lag(const std::string& topic, int32_t partition);
 
+  // Scale-out: records a restoring partition still has to ingest (0 once serving).
+  void set_restore_remaining(int32_t partition, int64_t remaining);
+  std::map<int32_t, int64_t> restore_remaining() const;
+
   // HTTP requests refused, by reason (unauthorized, forbidden, rate_limited,
   // too_large, bad_parameter).
   void count_denial(const std::string& reason);
@@ -61,6 +65,7 @@ class EngineMetrics {
   mutable std::mutex mu_;
   std::map<std::string, uint64_t> rejected_by_code_;
   std::map<std::string, uint64_t> denied_by_reason_;
+  std::map<int32_t, int64_t> restore_remaining_;
   std::map<std::pair<std::string, int32_t>, int64_t> lag_;
   std::map<std::string, std::unique_ptr<LatencyHistogram>> query_seconds_;
 };

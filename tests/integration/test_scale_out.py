@@ -123,6 +123,11 @@ def test_three_engines_answer_like_one_through_a_kill_and_a_join(brokers, tmp_pa
     wait_caught_up(single.data_dir, end_offsets(brokers, topic, PARTITIONS), single)
     expected = answers(single.http_port(), paths)
     c = wait_stable(ports[0], 2)
+    # The partitions the survivors took over were restored from the topic, and said so.
+    restored = engines[0].output() + engines[2].output()
+    assert re.search(r"restore: partition \d+ serves", restored), restored[-3000:]
+    status, metrics = http_get(ports[0], "/metrics")
+    assert status == 200 and "carelog_restore_remaining{partition=" in metrics
     for i in (0, 2):
         assert answers(ports[i], paths) == expected, f"engine {i} differs after the kill"
 
