@@ -39,6 +39,18 @@ std::string engine_url(const std::string& engine_json) {
 
 std::string engine_ca(const std::string& engine_json) { return json_field(engine_json, "ca"); }
 
+std::unique_ptr<EngineAdminClient> engine_admin_client(const std::string& engine_json, const std::string& token,
+                                                       int read_timeout_s) {
+  const std::string url = engine_url(engine_json);
+  if (url.empty()) return nullptr;
+  auto c = std::make_unique<EngineAdminClient>(url);
+  if (const std::string ca = engine_ca(engine_json); !ca.empty()) c->http.set_ca_cert_path(ca.c_str());
+  c->http.set_read_timeout(read_timeout_s, 0);
+  if (!token.empty()) c->headers.emplace("Authorization", "Bearer " + token);
+  c->headers.emplace(kAdminHeader, "1");
+  return c;
+}
+
 uint64_t json_u64(const std::string& json, const std::string& key) {
   std::string v = json_field(json, key);
   return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10);

@@ -2,7 +2,10 @@
 // RocksDB lock, and <data dir>/engine.json says where its HTTP API is.
 #pragma once
 
+#include <httplib.h>
+
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,6 +21,18 @@ std::string engine_url(const std::string& engine_json);
 std::string engine_ca(const std::string& engine_json);
 // Header every admin request carries (a browser cannot send it cross-site).
 inline constexpr const char* kAdminHeader = "X-Carelog-Admin";
+
+// A client of the running engine's admin API: its URL, the certificate to
+// trust, the bearer token and the admin header set; nullptr when the engine
+// serves no API.
+struct EngineAdminClient {
+  explicit EngineAdminClient(const std::string& url) : http(url), url(url) {}
+  httplib::Client http;
+  httplib::Headers headers;
+  std::string url;
+};
+std::unique_ptr<EngineAdminClient> engine_admin_client(const std::string& engine_json, const std::string& token,
+                                                       int read_timeout_s);
 
 // The value of "key" in a flat JSON object of strings and numbers ("" if absent).
 std::string json_field(const std::string& json, const std::string& key);

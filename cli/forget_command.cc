@@ -22,24 +22,18 @@ void print_result(const std::string& seller, const std::string& buyer, bool eras
 }
 
 int forget_through_engine(const ForgetCommand& c, const std::string& engine_json) {
-  const std::string url = engine_url(engine_json);
-  if (url.empty()) {
+  auto admin = engine_admin_client(engine_json, c.token, 300);
+  if (!admin) {
     std::fprintf(stderr, "carelog: the engine running on %s serves no HTTP API (http = off): stop it, or "
                          "enable its API, to erase a buyer\n", c.data_dir.c_str());
     return 1;
   }
-  httplib::Client client(url);
-  if (const std::string ca = engine_ca(engine_json); !ca.empty()) client.set_ca_cert_path(ca.c_str());
-  client.set_read_timeout(300, 0);
-  httplib::Headers headers;
-  if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
-  headers.emplace(kAdminHeader, "1");
   httplib::Params params = {{"seller_id", c.seller}, {"buyer_id", c.buyer}};
-  auto res = client.Post("/v1/admin/forget-buyer?" + httplib::detail::params_to_query_str(params), headers, "",
-                         "application/x-www-form-urlencoded");
+  auto res = admin->http.Post("/v1/admin/forget-buyer?" + httplib::detail::params_to_query_str(params),
+                              admin->headers, "", "application/x-www-form-urlencoded");
   if (!res) {
     std::fprintf(stderr, "carelog: cannot reach the engine running on %s at %s\n", c.data_dir.c_str(),
-                 url.c_str());
+                 admin->url.c_str());
     return 1;
   }
   if (res->status != 200) {

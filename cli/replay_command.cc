@@ -68,23 +68,17 @@ int replay_through_engine(const ReplayCommand& c, const std::string& engine_json
                  c.data_dir.c_str());
     return 2;
   }
-  const std::string url = engine_url(engine_json);
-  if (url.empty()) {
+  auto admin = engine_admin_client(engine_json, c.token, 30);
+  if (!admin) {
     std::fprintf(stderr, "carelog: the engine running on %s serves no HTTP API (http = off): stop it, or "
                          "enable its API, to rebuild\n", c.data_dir.c_str());
     return 1;
   }
-  httplib::Client client(url);
-  if (const std::string ca = engine_ca(engine_json); !ca.empty()) client.set_ca_cert_path(ca.c_str());
-  client.set_read_timeout(30, 0);
-  httplib::Headers headers;
-  if (!c.token.empty()) headers.emplace("Authorization", "Bearer " + c.token);
-  headers.emplace(kAdminHeader, "1");
-  auto res = client.Post(("/v1/admin/rebuild?projection=" + c.projection).c_str(), headers, "",
-                         "application/x-www-form-urlencoded");
+  auto res = admin->http.Post(("/v1/admin/rebuild?projection=" + c.projection).c_str(), admin->headers, "",
+                              "application/x-www-form-urlencoded");
   if (!res) {
     std::fprintf(stderr, "carelog: cannot reach the engine running on %s at %s\n", c.data_dir.c_str(),
-                 url.c_str());
+                 admin->url.c_str());
     return 1;
   }
   if (res->status != 202) {
@@ -97,7 +91,7 @@ int replay_through_engine(const ReplayCommand& c, const std::string& engine_json
   ProgressReporter progress;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    auto s = client.Get("/v1/admin/rebuild", headers);
+    auto s = admin->http.Get("/v1/admin/rebuild", admin->headers);
     if (!s || s->status != 200) {
       progress.end();
       std::fprintf(stderr, "carelog: lost the engine while it rebuilt (%s)\n",

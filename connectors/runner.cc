@@ -391,13 +391,7 @@ int run_engine(const Config& cfg) {
     admin.rebuild = &rebuilds;
     admin.forget_buyer = [&log, projector_options](const std::string& seller, const std::string& buyer,
                                                   ErasureReport& report) {
-      Status done = forget_buyer(*log, projector_options, seller, buyer, report);
-      if (done.ok()) {
-        spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
-                     report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
-                                      : "had no key (unknown or already forgotten)");
-      }
-      return done;
+      return forget_buyer(*log, projector_options, seller, buyer, report);
     };
     // /healthz: ready once the group has assigned this instance its partitions.
     auto ready = [clustered, &ownership] { return !clustered || ownership.ever_assigned(); };

@@ -1,6 +1,7 @@
 #include "engine/erasure.h"
 
 #include <rocksdb/db.h>
+#include <spdlog/spdlog.h>
 
 #include "engine/buyer_vault.h"
 #include "engine/replay.h"
@@ -86,6 +87,9 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
   if (!st.ok()) return st;
   st = purge_seller_from_disk(log, *partition, seller, buyer);
   if (!st.ok()) return st;
+  spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
+               report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
+                                : "had no key (no text of theirs, or already forgotten)");
   return log.clear_pending_erasure(seller, buyer);
 }
 

@@ -110,9 +110,6 @@ Status Ingestor::carry_out_erasures() {
     ErasureReport report;
     Status st = forget_buyer(log_, options_.projector, seller, buyer, report);
     if (!st.ok()) return Status::Error("erasure of buyer " + buyer + " of seller " + seller + ": " + st.message());
-    spdlog::info("erasure: buyer {} of seller {} {}", buyer, seller,
-                 report.key_found ? "forgotten (" + std::to_string(report.records_refolded) + " records refolded)"
-                                  : "had no key (no text of theirs, or already forgotten)");
   }
   return Status::Ok();
 }
