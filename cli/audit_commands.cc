@@ -8,18 +8,13 @@
 #include "connectors/query_service.h"
 #include "engine/event_log.h"
 #include "engine/returns_automation.h"
+#include "cli/engine_client.h"
 #include "events/json_encoder.h"
 #include "events/text_rules.h"
 
 namespace carelog {
 namespace {
 
-std::unique_ptr<EventLog> open_read_only(const std::string& dir) {
-  std::unique_ptr<EventLog> log;
-  Status st = EventLog::open(dir, EventLogOptions{true, false}, log);
-  if (!st.ok()) std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
-  return log;
-}
 
 bool matches(const RejectedRecord& r, const RejectedFilter& f) {
   if (!f.seller.empty() && r.seller_id != f.seller) return false;

@@ -1,10 +1,18 @@
 #include "cli/engine_client.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 namespace carelog {
+
+std::unique_ptr<EventLog> open_read_only(const std::string& data_dir) {
+  std::unique_ptr<EventLog> log;
+  Status st = EventLog::open(data_dir, EventLogOptions{true, false}, log);
+  if (!st.ok()) std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
+  return log;
+}
 
 std::optional<std::string> running_engine_file(const std::string& data_dir) {
   std::ifstream engine(data_dir + "/engine.json");

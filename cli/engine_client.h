@@ -1,5 +1,6 @@
-// Talking to the engine that runs on a data dir: while it runs it holds the
-// RocksDB lock, and <data dir>/engine.json says where its HTTP API is.
+// Reaching a data dir from the command line: read-only, or, while an engine
+// runs on it (it holds the RocksDB lock), through that engine, whose
+// <data dir>/engine.json says where its HTTP API is.
 #pragma once
 
 #include <httplib.h>
@@ -9,7 +10,13 @@
 #include <optional>
 #include <string>
 
+#include "engine/event_log.h"
+
 namespace carelog {
+
+// The data dir's log opened read-only (beside a running engine too); nullptr
+// after printing why on stderr.
+std::unique_ptr<EventLog> open_read_only(const std::string& data_dir);
 
 // The contents of <data_dir>/engine.json, if a running engine left one.
 std::optional<std::string> running_engine_file(const std::string& data_dir);

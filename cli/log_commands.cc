@@ -9,17 +9,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include "cli/engine_client.h"
 #include "events/json_encoder.h"
 
 namespace carelog {
 namespace {
 
-std::unique_ptr<EventLog> open_read_only(const std::string& dir) {
-  std::unique_ptr<EventLog> log;
-  Status st = EventLog::open(dir, EventLogOptions{true, false}, log);
-  if (!st.ok()) std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
-  return log;
-}
 
 
 }  // namespace

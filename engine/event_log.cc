@@ -1,6 +1,7 @@
 #include "engine/event_log.h"
 
 #include "engine/buyer_vault.h"
+#include "engine/event_log_internal.h"
 
 #include <rocksdb/cache.h>
 #include <spdlog/spdlog.h>
@@ -17,14 +18,13 @@
 #include <mutex>
 
 namespace carelog {
-namespace {
+namespace event_log_detail {
 
 const char* const kLogCf = "log";
 const char* const kIdsCf = "event_ids";
 const char* const kStateCf = "state";
 const char* const kMetaCf = "meta";
 const char* const kRejectedCf = "rejected";
-const char* const kProjectionsCf = "projections";
 const char* const kVaultCf = "buyer_keys";
 
 std::string meta_key(std::string_view kind, uint32_t partition) {
@@ -122,7 +122,9 @@ Status to_status(const rocksdb::Status& s, const char* what) {
   return Status::Error(std::string(what) + ": " + s.ToString());
 }
 
-}  // namespace
+}  // namespace event_log_detail
+
+using namespace event_log_detail;
 
 // ---------------- LogBatch ----------------
 
@@ -365,169 +367,6 @@ std::vector<std::pair<std::string, uint32_t>> EventLog::sellers() const {
     out.emplace_back(std::string(it->key().ToStringView().substr(7)), get_be32(it->value().data()));
   }
   return out;
-}
-
-// ---- projection generations ----
-
-namespace {
-const char* const kGenerationKey = "projections_generation";
-
-std::string generation_family_name(uint64_t number) {
-  return number == 1 ? std::string(kProjectionsCf) : std::string(kProjectionsCf) + "." + std::to_string(number);
-}
-
-// The generation number of a column family name; 0 when it is not one.
-uint64_t generation_of(const std::string& name) {
-  if (name == kProjectionsCf) return 1;
-  std::string prefix = std::string(kProjectionsCf) + ".";
-  if (name.rfind(prefix, 0) != 0 || name.size() == prefix.size()) return 0;
-  uint64_t n = 0;
-  for (char c : name.substr(prefix.size())) {
-    if (c < '0' || c > '9') return 0;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-}  // namespace
-
-GenerationPtr EventLog::adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family) {
-  rocksdb::DB* db = db_.get();
-  auto* g = new ProjectionGeneration{number, family};
-  return GenerationPtr(g, [db](const ProjectionGeneration* p) {
-    db->DestroyColumnFamilyHandle(p->family);
-    delete p;
-  });
-}
-
-GenerationPtr EventLog::projections() const {
-  std::lock_guard lock(generation_mutex_);
-  return generation_;
-}
-
-Status EventLog::create_generation(GenerationPtr& out) {
-  std::vector<std::string> names;
-  auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_->GetName(), &names);
-  if (!s.ok()) return to_status(s, "list column families");
-  uint64_t next = projections()->number + 1;
-  for (const auto& n : names) next = std::max(next, generation_of(n) + 1);
-  rocksdb::ColumnFamilyHandle* h = nullptr;
-  s = db_->CreateColumnFamily(cf_options(true), generation_family_name(next), &h);
-  if (!s.ok()) return to_status(s, "create projection generation");
-  out = adopt_generation(next, h);
-  std::lock_guard lock(generation_mutex_);
-  building_.push_back(h);
-  return Status::Ok();
-}
-
-Status EventLog::activate_generation(const GenerationPtr& g, const std::map<uint32_t, uint64_t>& through) {
-  GenerationPtr old = projections();
-  rocksdb::WriteBatch b;
-  std::string v;
-  put_be64(v, g->number);
-  b.Put(meta_cf_, kGenerationKey, v);
-  b.DeleteRange(meta_cf_, "through:", "through;");
-  for (auto& [p, seq] : through) {
-    std::string s;
-    put_be64(s, seq);
-    b.Put(meta_cf_, meta_key("through", p), s);
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = !options_.disable_wal;
-  Status st = to_status(db_->Write(wo, &b), "activate projection generation");
-  if (!st.ok()) return st;
-  // From here on the switch is made: nothing below may make the caller
-  // abandon `g`. A step that fails leaves the old generation on disk (it is
-  // dropped as a leftover at the next open, whichever generation meta names).
-  bool drop_old = true;
-  if (options_.disable_wal) {
-    // Without the WAL the switch (and the generation's rows) must reach the
-    // SST files before the old generation is dropped.
-    std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
-    all.push_back(g->family);
-    all.push_back(old->family);
-    Status flushed = to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush the new generation");
-    if (!flushed.ok()) {
-      spdlog::warn("{}: the previous generation stays on disk until the next start", flushed.message());
-      drop_old = false;
-    }
-  }
-  {
-    std::lock_guard lock(generation_mutex_);
-    generation_ = g;
-    std::erase(building_, g->family);
-  }
-  // Readers still holding `old` keep reading it; its files go with the last.
-  if (drop_old) {
-    Status dropped = to_status(db_->DropColumnFamily(old->family), "drop the previous generation");
-    if (!dropped.ok()) spdlog::warn("{} (it is dropped at the next start)", dropped.message());
-  }
-  return Status::Ok();
-}
-
-Status EventLog::drop_generation(const GenerationPtr& g) {
-  if (g == projections()) return Status::Error("cannot drop the active generation");
-  {
-    std::lock_guard lock(generation_mutex_);
-    std::erase(building_, g->family);
-  }
-  return to_status(db_->DropColumnFamily(g->family), "drop projection generation");
-}
-
-void EventLog::enter_gate() {
-  std::unique_lock lock(gate_mutex_);
-  gate_cv_.wait(lock, [&] { return !paused_; });
-  ++open_batches_;
-}
-
-void EventLog::leave_gate() {
-  std::lock_guard lock(gate_mutex_);
-  --open_batches_;
-  gate_cv_.notify_all();
-}
-
-void EventLog::pause_batches() {
-  std::unique_lock lock(gate_mutex_);
-  gate_cv_.wait(lock, [&] { return !paused_; });  // one pauser at a time
-  paused_ = true;
-  gate_cv_.wait(lock, [&] { return open_batches_ == 0; });
-}
-
-Status EventLog::flush_all() {
-  std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
-  std::lock_guard lock(generation_mutex_);
-  all.push_back(generation_->family);
-  // A generation a rebuild is filling holds WAL entries too.
-  all.insert(all.end(), building_.begin(), building_.end());
-  return to_status(db_->Flush(rocksdb::FlushOptions(), all), "flush");
-}
-
-void EventLog::resume_batches() {
-  std::lock_guard lock(gate_mutex_);
-  paused_ = false;
-  gate_cv_.notify_all();
-}
-
-std::map<uint32_t, uint64_t> EventLog::projected_through() const {
-  std::map<uint32_t, uint64_t> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
-  for (it->Seek("through:"); it->Valid() && it->key().starts_with("through:"); it->Next()) {
-    if (it->key().size() != 12 || it->value().size() != 8) continue;
-    out[get_be32(it->key().data() + 8)] = get_be64(it->value().data());
-  }
-  return out;
-}
-
-Status EventLog::set_projected_through(const std::map<uint32_t, uint64_t>& through) {
-  rocksdb::WriteBatch b;
-  b.DeleteRange(meta_cf_, "through:", "through;");
-  for (auto& [p, seq] : through) {
-    std::string v;
-    put_be64(v, seq);
-    b.Put(meta_cf_, meta_key("through", p), v);
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = !options_.disable_wal;
-  return to_status(db_->Write(wo, &b), "projected-through marks");
 }
 
 std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id) const {
