@@ -182,11 +182,18 @@ void LogBatch::shadow_projection_prefix(const std::string& prefix) {
 void LogBatch::finish() {
   for (auto& [p, head] : heads_) batch_->Put(log_.meta_cf_, meta_key("head", p), encode_head(head));
   if (shadowed_prefix_) batch_->DeleteRange(generation_->family, *shadowed_prefix_, prefix_end(*shadowed_prefix_));
-  for (auto& [key, value] : rows_) {
-    if (value) {
-      batch_->Put(generation_->family, key, *value);
+  // Inserted in key order: RocksDB's memtable skip list reuses its insert
+  // position between neighbouring keys, which random order defeats.
+  for (const auto& [key, entry] : ids_) batch_->Put(log_.ids_cf_, key, encode_id_entry(entry));
+  std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
+  rows.reserve(rows_.size());
+  for (const auto& row : rows_) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* row : rows) {
+    if (row->second) {
+      batch_->Put(generation_->family, row->first, *row->second);
     } else {
-      batch_->Delete(generation_->family, key);
+      batch_->Delete(generation_->family, row->first);
     }
   }
 }
@@ -215,8 +222,7 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
 
   EventIdEntry entry{record.partition, record.seq, digest};
   std::string id_key = event_id_key(record.event.seller_id, record.event.event_id);
-  batch_->Put(log_.ids_cf_, id_key, encode_id_entry(entry));
-  ids_[std::move(id_key)] = entry;
+  ids_[std::move(id_key)] = entry;  // written by finish(), in key order
   ++appended_;
 }
 
