@@ -164,8 +164,7 @@ void LogBatch::put_pending_erasure(const std::string& seller, const std::string&
 }
 
 void LogBatch::vault_put(const std::string& key, std::string_view value) {
-  batch_->Put(log_.vault_cf_, key, value);
-  vault_rows_[key] = std::string(value);
+  vault_rows_[key] = std::string(value);  // written by finish(), in key order
   ++other_writes_;
 }
 
@@ -185,6 +184,8 @@ void LogBatch::finish() {
   // Inserted in key order: RocksDB's memtable skip list reuses its insert
   // position between neighbouring keys, which random order defeats.
   for (const auto& [key, entry] : ids_) batch_->Put(log_.ids_cf_, key, encode_id_entry(entry));
+  for (const auto& [key, value] : state_rows_) batch_->Put(log_.state_cf_, key, value);
+  for (const auto& [key, value] : vault_rows_) batch_->Put(log_.vault_cf_, key, value);
   std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
   rows.reserve(rows_.size());
   for (const auto& row : rows_) rows.push_back(&row);
@@ -233,7 +234,7 @@ const EventIdEntry* LogBatch::pending_event_id(const std::string& seller_id,
 }
 
 void LogBatch::put_state(std::string_view key, std::string_view value) {
-  batch_->Put(log_.state_cf_, key, value);
+  state_rows_[std::string(key)] = std::string(value);  // written by finish(), in key order
   ++other_writes_;
 }
 
@@ -296,6 +297,7 @@ class SnapshotSellerRows : public SellerRows {
   SnapshotSellerRows(rocksdb::DB* db, GenerationPtr generation, std::string prefix)
       : db_(db), generation_(std::move(generation)), cf_(generation_->family), snapshot_(db),
         prefix_(std::move(prefix)) {}
+  uint32_t format() const override { return generation_->format; }
   std::optional<std::string> get(std::string_view key) const override {
     rocksdb::ReadOptions ro;
     ro.snapshot = snapshot_.snapshot();
@@ -473,7 +475,8 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   log->handles_.resize(fixed_families);
   for (size_t i = 0; i < generations.size(); ++i) {
     if (generations[i] == active) {
-      log->generation_ = log->adopt_generation(active, generation_handles[i]);
+      log->generation_ = log->adopt_generation(active, generation_handles[i],
+                                               log->read_generation_format(active, generation_handles[i]));
     } else {
       if (!options.read_only) log->db_->DropColumnFamily(generation_handles[i]);
       log->db_->DestroyColumnFamilyHandle(generation_handles[i]);
@@ -481,6 +484,12 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   }
   if (!log->generation_) {
     return Status::Error("the active projection generation " + std::to_string(active) + " is missing in " + dir);
+  }
+
+  if (log->generation_->format < kRowsFormat) {
+    spdlog::info("the projections (generation {}) are in row format {}, older than {}: queries that need the newer "
+                 "rows answer by scanning; `carelog replay` rebuilds them in the current format",
+                 log->generation_->number, log->generation_->format, kRowsFormat);
   }
 
   // Load the partition heads.
@@ -509,6 +518,22 @@ EventLog::~EventLog() {
   generation_.reset();  // destroys its handle (readers are gone by now)
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
+}
+
+uint32_t EventLog::read_generation_format(uint64_t number, rocksdb::ColumnFamilyHandle* family) {
+  std::string v;
+  if (db_->Get({}, meta_cf_, generation_format_key(number), &v).ok() && v.size() == 4) return get_be32(v.data());
+  // No format recorded: older than formats, unless it holds no row at all
+  // (a new data dir), which any format describes.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, family));
+  it->SeekToFirst();
+  if (it->Valid() || !it->status().ok()) return 1;
+  if (!options_.read_only) {
+    std::string format;
+    put_be32(format, kRowsFormat);
+    db_->Put({}, meta_cf_, generation_format_key(number), format);
+  }
+  return kRowsFormat;
 }
 
 Status EventLog::commit(LogBatch& batch) {

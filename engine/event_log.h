@@ -93,6 +93,9 @@ class EventLog;
 struct ProjectionGeneration {
   uint64_t number = 1;
   rocksdb::ColumnFamilyHandle* family = nullptr;
+  // The row format it was folded in (projections/rows.h kRowsFormat): meta
+  // "projections_format:" + be64 number; a generation without one is format 1.
+  uint32_t format = 1;
 };
 using GenerationPtr = std::shared_ptr<const ProjectionGeneration>;
 
@@ -154,7 +157,8 @@ class LogBatch {
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
   std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
-  std::unordered_map<std::string, std::string> vault_rows_;          // vault overlay
+  std::map<std::string, std::string> vault_rows_;  // vault overlay
+  std::map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
   std::optional<std::string> shadowed_prefix_;
   std::string scratch_;
   size_t appended_ = 0;
@@ -278,7 +282,8 @@ class EventLog {
   bool paused_ = false;
   void enter_gate();
   void leave_gate();
-  GenerationPtr adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family);
+  uint32_t read_generation_format(uint64_t number, rocksdb::ColumnFamilyHandle* family);
+  GenerationPtr adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family, uint32_t format);
   EventLogOptions options_;
   std::map<uint32_t, PartitionHead> heads_;  // written by the committing thread only
   mutable std::shared_mutex heads_mutex_;  // heads_ is read by other threads
