@@ -30,6 +30,8 @@ Status to_status(const rocksdb::Status& s, const char* what);
 std::string generation_family_name(uint64_t number);
 // The generation number of a column family name; 0 when it is not one.
 uint64_t generation_of(const std::string& name);
+// Meta key of a generation's row format (ProjectionGeneration::format).
+std::string generation_format_key(uint64_t number);
 // Replaces every projected-through mark by `through`, in `b`.
 void put_through_marks(rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* meta,
                        const std::map<uint32_t, uint64_t>& through);

@@ -28,6 +28,12 @@ uint64_t generation_of(const std::string& name) {
   return n;
 }
 
+std::string generation_format_key(uint64_t number) {
+  std::string k = "projections_format:";
+  put_be64(k, number);
+  return k;
+}
+
 void put_through_marks(rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* meta,
                        const std::map<uint32_t, uint64_t>& through) {
   b.DeleteRange(meta, "through:", "through;");
@@ -42,9 +48,10 @@ void put_through_marks(rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* meta
 
 using namespace event_log_detail;
 
-GenerationPtr EventLog::adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family) {
+GenerationPtr EventLog::adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family,
+                                         uint32_t format) {
   rocksdb::DB* db = db_.get();
-  auto* g = new ProjectionGeneration{number, family};
+  auto* g = new ProjectionGeneration{number, family, format};
   return GenerationPtr(g, [db](const ProjectionGeneration* p) {
     db->DestroyColumnFamilyHandle(p->family);
     delete p;
@@ -65,7 +72,15 @@ Status EventLog::create_generation(GenerationPtr& out) {
   rocksdb::ColumnFamilyHandle* h = nullptr;
   s = db_->CreateColumnFamily(cf_options(true), generation_family_name(next), &h);
   if (!s.ok()) return to_status(s, "create projection generation");
-  out = adopt_generation(next, h);
+  std::string format;
+  put_be32(format, kRowsFormat);
+  s = db_->Put({}, meta_cf_, generation_format_key(next), format);
+  if (!s.ok()) {
+    db_->DropColumnFamily(h);
+    db_->DestroyColumnFamilyHandle(h);
+    return to_status(s, "record the generation's row format");
+  }
+  out = adopt_generation(next, h, kRowsFormat);
   std::lock_guard lock(generation_mutex_);
   building_.push_back(h);
   return Status::Ok();

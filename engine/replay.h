@@ -34,7 +34,7 @@ namespace carelog {
 struct ReplayOptions {
   ProjectorOptions projector;
   std::string projection = "all";  // or one of projection_names()
-  size_t batch_size = 5000;
+  size_t batch_size = 20000;
   std::optional<uint64_t> until_seq;    // fold seqs <= this in every partition
   std::optional<int64_t> until_micros;  // stop before the first event after this
   // True when an engine may be appending to the log meanwhile.

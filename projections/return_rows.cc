@@ -46,6 +46,25 @@ std::string return_key(std::string_view return_id) {
   k.append(return_id);
   return k;
 }
+std::string return_counts_key() {
+  std::string k(1, row_tag::kReturn);
+  k.push_back('\x02');  // return ids are printable, so no request row has this key
+  return k;
+}
+std::string encode_return_counts(const ReturnCounts& c) {
+  std::string out;
+  append_time(out, c.latest);
+  for (int64_t n : c.by_bucket) append_u64(out, static_cast<uint64_t>(n));
+  return out;
+}
+bool decode_return_counts(std::string_view bytes, ReturnCounts& c) {
+  if (bytes.size() != 8 * (1 + ReturnCounts::kBuckets)) return false;
+  c.latest = read_time(bytes.data());
+  for (size_t i = 0; i < ReturnCounts::kBuckets; ++i) {
+    c.by_bucket[i] = static_cast<int64_t>(read_u64(bytes.data() + 8 * (i + 1)));
+  }
+  return true;
+}
 std::string order_returns_prefix(std::string_view order_id) {
   std::string k(1, row_tag::kReturn);
   k.push_back('\x01');

@@ -6,6 +6,7 @@
 //   kReturn + return_id                     -> ReturnRow (below)
 //   kReturn + '\x01' + order_id + '\0' + id -> "" (the order's requests; ids are
 //                                              printable ASCII, so never '\x01')
+//   kReturn + '\x02'                        -> ReturnCounts (rows format >= 2)
 //   kReturnByTime + time(requested_at) + id -> "" (newest first = reverse scan)
 //   kSettings + marketplace                 -> ReturnSettings (the latest in log order)
 //   kSettings + '\x01' + u64 len + marketplace + time(occurred_at) + u64 seq
@@ -84,8 +85,21 @@ struct ReturnRow {
   }
 };
 
+// The seller's requests by status as of the newest instant folded into any
+// of its return rows: for every as_of at or after `latest`, each request's
+// status is its final one, so these are the listing's totals.
+struct ReturnCounts {
+  // Buckets: authorization_required, authorized, completed, then closed by
+  // seller, buyer, marketplace (ClosedBy order; a buyer's cancellation is
+  // closed by buyer).
+  static constexpr size_t kBuckets = 6;
+  int64_t latest = 0;
+  int64_t by_bucket[kBuckets] = {};
+};
+
 // ---- keys ----
 std::string return_key(std::string_view return_id);
+std::string return_counts_key();
 // The prefix of the order's request rows (append a return id for one row).
 std::string order_returns_prefix(std::string_view order_id);
 // The prefix of the requested-time index at `at` (append a return id for one row).
@@ -97,6 +111,8 @@ std::string settings_history_key(std::string_view marketplace, int64_t at, uint6
 std::string encode_return(const ReturnRow& x);
 // False when `bytes` is not a whole ReturnRow of this format (a corrupt row).
 bool decode_return(std::string_view bytes, ReturnRow& x);
+std::string encode_return_counts(const ReturnCounts& c);
+bool decode_return_counts(std::string_view bytes, ReturnCounts& c);
 std::string encode_settings(const ReturnSettings& s);
 // nullopt when `bytes` is not a whole ReturnSettings of this format.
 std::optional<ReturnSettings> decode_settings(std::string_view bytes);

@@ -35,7 +35,11 @@ namespace {
 constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
+using return_rows::decode_return_counts;
 using return_rows::encode_return;
+using return_rows::encode_return_counts;
+using return_rows::return_counts_key;
+using return_rows::ReturnCounts;
 using return_rows::encode_settings;
 using return_rows::kResponseDue;
 using return_rows::order_returns_prefix;
@@ -250,6 +254,22 @@ void scan_requests(const SellerRows& rows, int64_t lo, int64_t hi,
             });
 }
 
+// The ReturnCounts bucket of `v`'s status.
+size_t bucket_of(const ReturnView& v) {
+  if (v.status == "authorization_required") return 0;
+  if (v.status == "authorized") return 1;
+  if (v.status == "completed") return 2;
+  return 3 + static_cast<size_t>(v.closed_by.value_or(ClosedBy::kSeller));
+}
+
+// Whether a request in `bucket` passes the listing's status and closed_by filters.
+bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by) {
+  static constexpr std::string_view kStatusOf[ReturnCounts::kBuckets] = {
+      "authorization_required", "authorized", "completed", "closed", "closed", "closed"};
+  if (status != "all" && kStatusOf[bucket] != status) return false;
+  return !closed_by || (bucket >= 3 && static_cast<size_t>(*closed_by) == bucket - 3);
+}
+
 // ---- fold ----
 class Folder {
  public:
@@ -288,7 +308,7 @@ class Folder {
       const int32_t window = settings ? settings->return_window_days : policy_.default_window_days;
       x.in_policy = in_return_policy(policy_, *order, skus, window, at_);
     }
-    put(x);
+    put(nullptr, x);
     std::string by_time = time_prefix(at_);
     by_time.append(d.return_id);
     rows_.put(by_time, "");
@@ -351,9 +371,22 @@ class Folder {
   template <class Fn>
   void update(const std::string& return_id, Fn&& fn) {
     auto x = read_return(rows_, return_id);
-    if (x && fn(*x)) put(*x);
+    if (!x) return;
+    const ReturnRow before = *x;
+    if (fn(*x)) put(&before, *x);
   }
-  void put(const ReturnRow& x) { rows_.put(return_key(x.return_id), encode_return(x)); }
+  // Writes `x` (which was `before`, or is new) and moves it between the
+  // counts' buckets.
+  void put(const ReturnRow* before, const ReturnRow& x) {
+    rows_.put(return_key(x.return_id), encode_return(x));
+    ReturnCounts counts;
+    const auto raw = rows_.get(return_counts_key());
+    if (!raw || !decode_return_counts(*raw, counts)) counts = ReturnCounts{at_};
+    if (before) --counts.by_bucket[bucket_of(view_at(*before, kMaxTime))];
+    ++counts.by_bucket[bucket_of(view_at(x, kMaxTime))];
+    counts.latest = std::max(counts.latest, at_);
+    rows_.put(return_counts_key(), encode_return_counts(counts));
+  }
 
   const ReturnsPolicy& policy_;
   const Event& ev_;
@@ -396,6 +429,22 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
   const int64_t lo = q.from.value_or(kMinTime);
   const int64_t hi = std::min(q.to.value_or(kMaxTime), q.as_of);
 
+  // Without a text or date filter, at or after the newest instant of the
+  // seller's requests, the counts row holds the total: the scan then stops
+  // once the page is full (the common query costs the page, not the seller).
+  std::optional<int64_t> counted_total;
+  if (rows.format() >= 2 && q_lower.empty() && !q.from && !q.to) {
+    ReturnCounts counts;
+    const auto raw = rows.get(return_counts_key());
+    if (raw && decode_return_counts(*raw, counts) && q.as_of >= counts.latest) {
+      int64_t n = 0;
+      for (size_t b = 0; b < ReturnCounts::kBuckets; ++b) {
+        if (bucket_matches(b, q.status, q.closed_by)) n += counts.by_bucket[b];
+      }
+      counted_total = n;
+    }
+  }
+
   int64_t total = 0, listed = 0;
   std::string last_key;
   bool more = false;
@@ -409,7 +458,7 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
     if (!after.empty() && key >= std::string_view(after)) return true;
     if (listed == q.limit) {
       more = true;
-      return true;
+      return !counted_total;  // counted: no need to count the rest
     }
     if (listed++) items.push_back(',');
     append_return(items, rows, x, v, q.as_of);
@@ -420,7 +469,7 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
   std::string out = "{\"seller_id\":";
   append_json_string(out, seller_id);
   append_key(out, "total");
-  out += std::to_string(total);
+  out += std::to_string(counted_total.value_or(total));
   append_key(out, "next_cursor");
   if (more) {
     append_json_string(out, encode_cursor(last_key));

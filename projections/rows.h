@@ -31,10 +31,19 @@ inline constexpr char kSettings = 's';    // return settings per marketplace
 inline constexpr char kHistory = 'h';     // order id, seq -> log position (order_history.h)
 }  // namespace row_tag
 
+// The format of the rows this code folds. A generation folded entirely by
+// this code has it; an older generation lacks rows that came later, and
+// queries must not rely on them there (a rebuild brings it up to date).
+//   1: the first format
+//   2: the returns' counts row (return_rows.h), which lets a listing skip the count
+inline constexpr uint32_t kRowsFormat = 2;
+
 // Read access to one seller's rows (a consistent view).
 class SellerRows {
  public:
   virtual ~SellerRows() = default;
+  // The format of the generation these rows belong to (see kRowsFormat).
+  virtual uint32_t format() const { return kRowsFormat; }
   virtual std::optional<std::string> get(std::string_view key) const = 0;
   // Visits rows with begin <= key < end in ascending (or, when `reverse`,
   // descending) key order until `fn` returns false.

@@ -1,0 +1,203 @@
+// The returns listing's counts row (return_rows.h ReturnCounts): with it, a
+// listing without text or date filter at or after the seller's newest return
+// instant stops scanning once its page is full. Its answers must be exactly
+// those of the full scan (what a generation of row format 1 answers) for
+// every filter, page and instant; and the engine must only use it on
+// generations folded in format 2.
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/event_log.h"
+#include "engine/ingest.h"
+#include "engine/log_record.h"
+#include "engine/replay.h"
+#include "projections/returns_queue.h"
+#include "tests/unit/test_support.h"
+#include "tools/feed_generator.h"
+
+namespace carelog {
+namespace {
+
+using testing::TempDir;
+
+// `rows` as a generation of another format sees them; counts the requested-time
+// index rows visited.
+class AsFormat : public SellerRows {
+ public:
+  AsFormat(const SellerRows& rows, uint32_t format) : rows_(rows), format_(format) {}
+  uint32_t format() const override { return format_; }
+  std::optional<std::string> get(std::string_view key) const override { return rows_.get(key); }
+  void scan(std::string_view begin, std::string_view end, bool reverse, const RowFn& fn) const override {
+    rows_.scan(begin, end, reverse, [&](std::string_view k, std::string_view v) {
+      if (!k.empty() && k[0] == row_tag::kReturnByTime) ++visited;
+      return fn(k, v);
+    });
+  }
+  mutable size_t visited = 0;
+
+ private:
+  const SellerRows& rows_;
+  uint32_t format_;
+};
+
+std::string answer(const SellerRows& rows, const std::string& seller, const ReturnsQuery& q) {
+  auto r = returns_json(rows, seller, q);
+  if (auto* e = std::get_if<QueryError>(&r)) return "error " + e->parameter + ": " + e->message;
+  return std::get<std::string>(r);
+}
+
+std::string next_cursor(const std::string& json) {
+  const std::string tag = "\"next_cursor\":\"";
+  auto at = json.find(tag);
+  if (at == std::string::npos) return "";
+  return json.substr(at + tag.size(), json.find('"', at + tag.size()) - at - tag.size());
+}
+
+class ReturnCountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+    Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+    FeedOptions o;
+    o.sellers = 6;
+    o.days = 90;
+    o.seed = 11;
+    o.events = 20000;
+    std::vector<std::string> lines;
+    generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
+    for (size_t i = 0; i < lines.size(); i += 500) {
+      std::vector<SourceRecord> recs;
+      for (size_t j = i; j < std::min(lines.size(), i + 500); ++j) {
+        SourceRecord r;
+        r.offset = static_cast<int64_t>(j);
+        r.next_offset = r.offset + 1;
+        r.value = lines[j];
+        recs.push_back(r);
+      }
+      Status st = ingestor.ingest(recs);
+      ASSERT_TRUE(st.ok()) << st.message();
+    }
+  }
+
+  TempDir dir_;
+  EngineMetrics metrics_;
+  std::unique_ptr<EventLog> log_;
+};
+
+constexpr int64_t kAfterEverything = std::numeric_limits<int64_t>::max() / 2;
+constexpr int64_t kMidFeed = (1349046000LL + 45 * 86400) * 1000000;  // day 45 of the feed
+
+TEST_F(ReturnCountsTest, EveryFilterPageAndInstantAnswersAsTheFullScan) {
+  const std::vector<std::string> statuses = {"all", "authorization_required", "authorized", "completed", "closed"};
+  const std::vector<std::optional<ClosedBy>> closers = {std::nullopt, ClosedBy::kBuyer, ClosedBy::kSeller,
+                                                        ClosedBy::kMarketplace};
+  size_t compared = 0, with_returns = 0;
+  for (const auto& [seller, partition] : log_->sellers()) {
+    auto rows = log_->seller_rows(partition, seller);
+    ASSERT_EQ(rows->format(), kRowsFormat);
+    AsFormat counted(*rows, kRowsFormat), scanned(*rows, 1);
+    for (int64_t as_of : {kAfterEverything, kMidFeed}) {
+      for (const auto& status : statuses) {
+        for (const auto& closed_by : closers) {
+          for (int64_t limit : {1, 7, 50}) {
+            ReturnsQuery q;
+            q.status = status;
+            q.closed_by = closed_by;
+            q.limit = limit;
+            q.as_of = as_of;
+            // Every page, following the cursors to the end.
+            for (int page = 0; page < 400; ++page) {
+              const std::string fast = answer(counted, seller, q);
+              const std::string full = answer(scanned, seller, q);
+              ASSERT_EQ(fast, full) << seller << " status " << status << " limit " << limit << " page " << page;
+              ++compared;
+              q.cursor = next_cursor(full);
+              if (q.cursor.empty()) break;
+            }
+          }
+        }
+      }
+    }
+    ReturnsQuery all;
+    all.as_of = kAfterEverything;
+    if (answer(scanned, seller, all).find("\"total\":0,") == std::string::npos) ++with_returns;
+  }
+  EXPECT_GE(with_returns, 3u);
+  EXPECT_GT(compared, 1000u);
+}
+
+TEST_F(ReturnCountsTest, AFullPageStopsTheScan) {
+  // The seller with the most requests.
+  std::string biggest;
+  uint32_t partition = 0;
+  size_t most = 0;
+  for (const auto& [seller, p] : log_->sellers()) {
+    auto rows = log_->seller_rows(p, seller);
+    AsFormat scanned(*rows, 1);
+    ReturnsQuery q;
+    q.as_of = kAfterEverything;
+    answer(scanned, seller, q);
+    if (scanned.visited > most) most = scanned.visited, biggest = seller, partition = p;
+  }
+  ASSERT_GT(most, 100u);
+  auto rows = log_->seller_rows(partition, biggest);
+  ReturnsQuery q;
+  q.as_of = kAfterEverything;
+  q.limit = 5;
+  AsFormat counted(*rows, kRowsFormat), scanned(*rows, 1);
+  EXPECT_EQ(answer(counted, biggest, q), answer(scanned, biggest, q));
+  EXPECT_LE(counted.visited, 6u);  // the page and the one that says there is more
+  EXPECT_EQ(scanned.visited, most);
+  // Before the newest instant the counts do not hold: the full scan answers.
+  q.as_of = kMidFeed;
+  AsFormat earlier(*rows, kRowsFormat);
+  answer(earlier, biggest, q);
+  EXPECT_GT(earlier.visited, 6u);
+}
+
+TEST_F(ReturnCountsTest, OnlyGenerationsFoldedInTheCurrentFormatClaimIt) {
+  const uint64_t first = log_->projections()->number;
+  EXPECT_EQ(log_->projections()->format, kRowsFormat);  // a new data dir
+  // A generation from before formats: no format in meta, rows present.
+  std::string key = "projections_format:";
+  put_be64(key, first);
+  log_.reset();
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_.str(), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.str(), families, &handles, &raw).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "meta") {
+        ASSERT_TRUE(raw->Delete({}, handles[i], key).ok());
+      }
+    }
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+  ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+  EXPECT_EQ(log_->projections()->format, 1u);
+  const auto [seller, partition] = log_->sellers().front();
+  EXPECT_EQ(log_->seller_rows(partition, seller)->format(), 1u);
+  // A rebuild folds a new generation in the current format.
+  ReplayReport report;
+  ReplayOptions o;
+  Status st = replay_projections(*log_, o, report);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT(log_->projections()->number, first);
+  EXPECT_EQ(log_->projections()->format, kRowsFormat);
+  log_.reset();
+  ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+  EXPECT_EQ(log_->projections()->format, kRowsFormat);
+}
+
+}  // namespace
+}  // namespace carelog
