@@ -175,11 +175,16 @@ std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_vi
 
 MessageOutcome classify_received(const SellerRows& rows, const MessageRow& m, int64_t as_of,
                                  int64_t* response_micros) {
+  if (m.auto_reply) return MessageOutcome::kExcluded;  // (no reply lookup needed)
+  return classify_received(m, first_seller_reply(rows, m.thread_id, m.at), as_of, response_micros);
+}
+
+MessageOutcome classify_received(const MessageRow& m, std::optional<int64_t> reply, int64_t as_of,
+                                 int64_t* response_micros) {
   if (m.auto_reply) return MessageOutcome::kExcluded;
   if (m.no_response_needed_at && *m.no_response_needed_at <= as_of) {
     return MessageOutcome::kExcluded;
   }
-  auto reply = first_seller_reply(rows, m.thread_id, m.at);
   if (reply && *reply <= as_of) {
     const int64_t response = *reply - m.at;
     if (response_micros) *response_micros = response;

@@ -2,8 +2,11 @@
 // from the message rows (messages.cc) for any as_of.
 #include "projections/response_times.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
+#include <unordered_map>
+#include <vector>
 
 #include "events/json_encoder.h"
 #include "projections/row_codec.h"
@@ -77,12 +80,32 @@ ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of
   } else {
     append_time(end, as_of + 1);
   }
+  // One pass over the window's messages, in time order. A received message
+  // counts as answered by the first seller reply in its thread at or after
+  // it; such a reply is in the window too (after the message, at or before
+  // as_of), so the pass collects the seller's replies per thread (ascending)
+  // and the received messages, and pairs them afterwards.
+  std::vector<MessageRow> received;
+  std::unordered_map<std::string, std::vector<int64_t>> replies;
   rows.scan(begin, end, false, [&](std::string_view, std::string_view value) {
     MessageRow m;
-    if (!decode_message_row(value, m) || !m.received) return true;
+    if (!decode_message_row(value, m)) return true;
+    if (m.received) {
+      if (!m.auto_reply) received.push_back(std::move(m));
+    } else if (m.sender == Sender::kSeller) {
+      replies[m.thread_id].push_back(m.at);
+    }
+    return true;
+  });
+  for (const MessageRow& m : received) {
+    std::optional<int64_t> reply;
+    if (auto it = replies.find(m.thread_id); it != replies.end()) {
+      auto first = std::lower_bound(it->second.begin(), it->second.end(), m.at);
+      if (first != it->second.end()) reply = *first;
+    }
     int64_t response = 0;
-    const MessageOutcome outcome = classify_received(rows, m, as_of, &response);
-    if (outcome == MessageOutcome::kExcluded) return true;
+    const MessageOutcome outcome = classify_received(m, reply, as_of, &response);
+    if (outcome == MessageOutcome::kExcluded) continue;
     for (int i = 0; i < 3; ++i) {
       if (m.at <= as_of - kWindowDays[i] * kMicrosPerDay) continue;
       Tally& t = tallies[i];
@@ -105,8 +128,7 @@ ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of
           break;
       }
     }
-    return true;
-  });
+  }
   for (int i = 0; i < 3; ++i) {
     ResponseWindow& w = report.windows[static_cast<size_t>(i)];
     w.days = kWindowDays[i];

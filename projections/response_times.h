@@ -98,5 +98,8 @@ std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_vi
 // `*response_micros` gets the response time.
 MessageOutcome classify_received(const SellerRows& rows, const MessageRow& m, int64_t as_of,
                                  int64_t* response_micros);
+// The same, given the first seller reply in its thread at or after m.at.
+MessageOutcome classify_received(const MessageRow& m, std::optional<int64_t> first_reply, int64_t as_of,
+                                 int64_t* response_micros);
 
 }  // namespace carelog

@@ -1,9 +1,12 @@
-// The returns listing's counts row (return_rows.h ReturnCounts): with it, a
-// listing without text or date filter at or after the seller's newest return
-// instant stops scanning once its page is full. Its answers must be exactly
-// those of the full scan (what a generation of row format 1 answers) for
-// every filter, page and instant; and the engine must only use it on
-// generations folded in format 2.
+// Queries that take a shortcut must answer exactly as the plain computation,
+// on a generated feed folded by the engine:
+// - the returns listing's counts row (return_rows.h ReturnCounts): a listing
+//   without text or date filter at or after the seller's newest return
+//   instant stops scanning once its page is full; its answers must be those
+//   of the full scan (what a generation of row format 1 answers) for every
+//   filter, page and instant, and only generations folded in format 2 use it;
+// - the response-time table pairs messages with replies in one pass over the
+//   window; it must count as a reply lookup per message does.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -16,7 +19,9 @@
 #include "engine/ingest.h"
 #include "engine/log_record.h"
 #include "engine/replay.h"
+#include "projections/response_times.h"
 #include "projections/returns_queue.h"
+#include "projections/row_codec.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
@@ -58,7 +63,7 @@ std::string next_cursor(const std::string& json) {
   return json.substr(at + tag.size(), json.find('"', at + tag.size()) - at - tag.size());
 }
 
-class ReturnCountsTest : public ::testing::Test {
+class QueryShortcutsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
@@ -92,7 +97,7 @@ class ReturnCountsTest : public ::testing::Test {
 constexpr int64_t kAfterEverything = std::numeric_limits<int64_t>::max() / 2;
 constexpr int64_t kMidFeed = (1349046000LL + 45 * 86400) * 1000000;  // day 45 of the feed
 
-TEST_F(ReturnCountsTest, EveryFilterPageAndInstantAnswersAsTheFullScan) {
+TEST_F(QueryShortcutsTest, EveryFilterPageAndInstantAnswersAsTheFullScan) {
   const std::vector<std::string> statuses = {"all", "authorization_required", "authorized", "completed", "closed"};
   const std::vector<std::optional<ClosedBy>> closers = {std::nullopt, ClosedBy::kBuyer, ClosedBy::kSeller,
                                                         ClosedBy::kMarketplace};
@@ -131,7 +136,7 @@ TEST_F(ReturnCountsTest, EveryFilterPageAndInstantAnswersAsTheFullScan) {
   EXPECT_GT(compared, 1000u);
 }
 
-TEST_F(ReturnCountsTest, AFullPageStopsTheScan) {
+TEST_F(QueryShortcutsTest, AFullPageStopsTheScan) {
   // The seller with the most requests.
   std::string biggest;
   uint32_t partition = 0;
@@ -160,7 +165,7 @@ TEST_F(ReturnCountsTest, AFullPageStopsTheScan) {
   EXPECT_GT(earlier.visited, 6u);
 }
 
-TEST_F(ReturnCountsTest, OnlyGenerationsFoldedInTheCurrentFormatClaimIt) {
+TEST_F(QueryShortcutsTest, OnlyGenerationsFoldedInTheCurrentFormatClaimIt) {
   const uint64_t first = log_->projections()->number;
   EXPECT_EQ(log_->projections()->format, kRowsFormat);  // a new data dir
   // A generation from before formats: no format in meta, rows present.
@@ -197,6 +202,67 @@ TEST_F(ReturnCountsTest, OnlyGenerationsFoldedInTheCurrentFormatClaimIt) {
   log_.reset();
   ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
   EXPECT_EQ(log_->projections()->format, kRowsFormat);
+}
+
+// The table computed the plain way: every received message of the 90 days,
+// classified with a lookup of its thread's first reply.
+ResponseTimesReport per_message(const SellerRows& rows, int64_t as_of) {
+  ResponseTimesReport r;
+  const int days[3] = {7, 30, 90};
+  __int128 sums[3] = {0, 0, 0};
+  std::string begin(1, row_tag::kMessage);
+  append_time(begin, as_of - 90 * kMicrosPerDay + 1);
+  std::string end(1, row_tag::kMessage);
+  append_time(end, as_of + 1);
+  rows.scan(begin, end, false, [&](std::string_view, std::string_view value) {
+    MessageRow m;
+    if (!decode_message_row(value, m) || !m.received) return true;
+    int64_t response = 0;
+    const MessageOutcome o = classify_received(rows, m, as_of, &response);
+    for (size_t i = 0; i < 3; ++i) {
+      if (o == MessageOutcome::kExcluded || m.at <= as_of - days[i] * kMicrosPerDay) continue;
+      ResponseWindow& w = r.windows[i];
+      if (o == MessageOutcome::kOnTime) ++w.on_time, sums[i] += response;
+      if (o == MessageOutcome::kLate) ++w.late, sums[i] += response;
+      if (o == MessageOutcome::kNoResponse) ++w.no_response;
+      if (o == MessageOutcome::kPending) ++w.pending;
+    }
+    return true;
+  });
+  for (size_t i = 0; i < 3; ++i) {
+    const int64_t answered = r.windows[i].on_time + r.windows[i].late;
+    if (answered > 0) {
+      const __int128 unit = static_cast<__int128>(answered) * kMicrosPerSecond;
+      r.windows[i].average_response_seconds = static_cast<int64_t>((sums[i] + unit / 2) / unit);
+    }
+  }
+  return r;
+}
+
+TEST_F(QueryShortcutsTest, ResponseTimesInOnePassCountAsAReplyLookupPerMessage) {
+  const int64_t feed_start = 1349046000LL * 1000000;
+  size_t compared = 0, answered = 0;
+  for (const auto& [seller, partition] : log_->sellers()) {
+    auto rows = log_->seller_rows(partition, seller);
+    for (int64_t day : {3, 10, 30, 45, 60, 89, 95, 120}) {
+      const int64_t as_of = feed_start + day * kMicrosPerDay + 7 * kMicrosPerHour + 1234;
+      const ResponseTimesReport fast = compute_response_times(*rows, as_of);
+      const ResponseTimesReport plain = per_message(*rows, as_of);
+      for (size_t i = 0; i < 3; ++i) {
+        const ResponseWindow &a = fast.windows[i], &b = plain.windows[i];
+        SCOPED_TRACE(seller + " as_of " + std::to_string(as_of) + " window " + std::to_string(i));
+        EXPECT_EQ(a.on_time, b.on_time);
+        EXPECT_EQ(a.late, b.late);
+        EXPECT_EQ(a.no_response, b.no_response);
+        EXPECT_EQ(a.pending, b.pending);
+        EXPECT_EQ(a.average_response_seconds, b.average_response_seconds);
+        answered += static_cast<size_t>(b.on_time + b.late);
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 100u);
+  EXPECT_GT(answered, 1000u);  // the comparison covered real replies
 }
 
 }  // namespace
