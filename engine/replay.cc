@@ -4,7 +4,11 @@
 #include <rocksdb/snapshot.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
 #include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "engine/erasure.h"
 #include "engine/returns_automation.h"
@@ -70,10 +74,39 @@ class Rebuild {
     return Status::Ok();
   }
 
-  // Folds every partition up to `heads` (bounded by until_*).
+  // Folds every partition up to `heads` (bounded by until_*), up to
+  // options_.threads partitions at once.
   Status fold_to(const std::map<uint32_t, PartitionHead>& heads) {
+    std::vector<std::pair<uint32_t, uint64_t>> work;
     for (const auto& [partition, head] : heads) {
-      Status st = fold(partition, head.seq);
+      progress_[partition];  // every entry exists before the workers start (no insertion meanwhile)
+      work.emplace_back(partition, head.seq);
+    }
+    const size_t workers = std::max<size_t>(1, std::min(options_.threads, work.size()));
+    if (workers == 1) {
+      for (const auto& [partition, to_seq] : work) {
+        Status st = fold(partition, to_seq, projector_, all_);
+        if (!st.ok()) return st;
+      }
+      return Status::Ok();
+    }
+    std::atomic<size_t> next{0};
+    std::vector<Status> results(workers, Status::Ok());
+    std::vector<std::thread> threads;
+    for (size_t w = 0; w < workers; ++w) {
+      threads.emplace_back([&, w] {
+        Projector rebuilt(log_, options_.projector, options_.projection), all(log_, options_.projector);
+        for (size_t k = next++; k < work.size() && !failed_; k = next++) {
+          results[w] = fold(work[k].first, work[k].second, rebuilt, all);
+          if (!results[w].ok()) {
+            failed_ = true;
+            return;
+          }
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const Status& st : results) {
       if (!st.ok()) return st;
     }
     return Status::Ok();
@@ -118,6 +151,7 @@ class Rebuild {
     uint64_t cause_seq = 0;
   };
 
+  // Callers hold report_mutex_.
   void note_missing(uint32_t partition, Progress& pr) {
     report_.derived_mismatches += pr.expected.size();
     if (report_.first_mismatch.empty()) {
@@ -128,6 +162,7 @@ class Rebuild {
   }
 
   void check(uint32_t partition, const LogRecord& r, Progress& pr) {
+    std::lock_guard lock(report_mutex_);
     if (is_derived_event_id(r.event.event_id)) {
       ++report_.derived_checked;
       if (pr.expected.empty() || encode_binary(pr.expected.front()) != encode_binary(r.event)) {
@@ -143,8 +178,11 @@ class Rebuild {
     }
   }
 
-  Status fold(uint32_t partition, uint64_t to_seq) {
-    Progress& pr = progress_[partition];
+  // Folds `partition` up to `to_seq` with `rebuilt` (the projections being
+  // rebuilt) and `all` (every projection, after the start); one thread per
+  // partition at a time.
+  Status fold(uint32_t partition, uint64_t to_seq, Projector& rebuilt, Projector& all) {
+    Progress& pr = progress_.at(partition);
     if (options_.until_seq) to_seq = std::min(to_seq, *options_.until_seq);
     if (pr.stopped || to_seq <= pr.done) return Status::Ok();
     auto batch = std::make_unique<LogBatch>(log_, generation_);
@@ -159,21 +197,24 @@ class Rebuild {
         return false;
       }
       if (check_derived_) check(partition, r, pr);
-      (r.seq <= start_seq ? projector_ : all_).apply(r, *batch);
+      (r.seq <= start_seq ? rebuilt : all).apply(r, *batch);
       if (check_derived_ && !derived) {
-        for (Event& e : projector_.derive(r, *batch)) pr.expected.push_back(std::move(e));
+        for (Event& e : rebuilt.derive(r, *batch)) pr.expected.push_back(std::move(e));
         pr.cause_seq = r.seq;
       }
       pr.done = r.seq;
-      ++report_.records;
       if (++in_batch >= options_.batch_size) {
         inner = log_.commit(*batch);
         if (!inner.ok()) return false;
         batch = std::make_unique<LogBatch>(log_, generation_);
+        count_done(in_batch);
         in_batch = 0;
-        if (options_.progress) options_.progress(report_.records, total_);
         if (cancelled()) {
           inner = Status::Error("rebuild cancelled");
+          return false;
+        }
+        if (failed_) {
+          inner = Status::Error("stopped: another partition's fold failed");
           return false;
         }
       }
@@ -184,8 +225,15 @@ class Rebuild {
     if (options_.until_seq && pr.done >= *options_.until_seq) pr.stopped = true;
     Status c = log_.commit(*batch);
     if (!c.ok()) return c;
-    if (options_.progress) options_.progress(report_.records, total_);
+    count_done(in_batch);
     return Status::Ok();
+  }
+
+  // Adds committed records to the report and tells the progress callback.
+  void count_done(size_t records) {
+    std::lock_guard lock(report_mutex_);
+    report_.records += records;
+    if (options_.progress) options_.progress(report_.records, total_);
   }
 
   EventLog& log_;
@@ -196,8 +244,10 @@ class Rebuild {
   Projector all_;        // every projection
   std::map<uint32_t, PartitionHead> start_;
   const bool check_derived_;
-  std::map<uint32_t, Progress> progress_;
+  std::map<uint32_t, Progress> progress_;  // an entry per partition, each used by one thread at a time
   uint64_t total_ = 0;
+  std::mutex report_mutex_;  // report_ and the progress callback, shared by the fold threads
+  std::atomic<bool> failed_{false};
 };
 
 uint64_t count(const std::map<uint32_t, PartitionHead>& heads) {

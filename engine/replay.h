@@ -35,6 +35,9 @@ struct ReplayOptions {
   ProjectorOptions projector;
   std::string projection = "all";  // or one of projection_names()
   size_t batch_size = 20000;
+  // Partitions folded at once, each by its own thread (their rows are
+  // disjoint); 1 folds them one after the other.
+  size_t threads = 2;
   std::optional<uint64_t> until_seq;    // fold seqs <= this in every partition
   std::optional<int64_t> until_micros;  // stop before the first event after this
   // True when an engine may be appending to the log meanwhile.
