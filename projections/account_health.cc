@@ -112,11 +112,12 @@ struct OrderCounts {
 
 // One pass over every order placed up to as_of: the placement windows bound
 // the first two metrics, but a shipment in the 30-day window may belong to an
-// order placed at any earlier time (there is no ship-time index).
+// order placed at any earlier time (there is no ship-time index). The facts
+// rows are read in one sequential pass (counts need no placed order).
 OrderCounts count_orders(const SellerRows& rows, int64_t as_of) {
   OrderCounts out;
-  const int64_t end = as_of == std::numeric_limits<int64_t>::max() ? as_of : as_of + 1;
-  scan_orders_placed(rows, std::numeric_limits<int64_t>::min(), end, [&](const OrderFacts& o) {
+  scan_all_orders(rows, [&](const OrderFacts& o) {
+    if (o.placed_at > as_of) return true;
     if (in_window(o.placed_at, as_of, kOrderDefect.window_days)) {
       ++out.defects.denominator;
       if (is_defective(o, as_of)) ++out.defects.numerator;

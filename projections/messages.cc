@@ -322,7 +322,10 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
     rows.scan(begin, end, true, [&](std::string_view key, std::string_view value) {
       MessageRow m;
       if (!decode_message_row(value, m)) return true;  // corrupt row: skip
-      if (!m.received) label_sent(rows, m, as_of);
+      // A sent message's labels come from its thread (two reads): needed
+      // to match a text query, otherwise only for the rows listed.
+      const bool text_query = !q.q.empty();
+      if (!m.received && text_query) label_sent(rows, m, as_of);
       if (!matches(m, q)) return true;
       ++total;
       if (!after.empty() && key >= after) return true;  // on an earlier page
@@ -330,6 +333,7 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
         more = true;
         return true;
       }
+      if (!m.received && !text_query) label_sent(rows, m, as_of);
       if (listed) body += ',';
       append_message(body, rows, m, as_of);
       ++listed;

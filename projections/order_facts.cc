@@ -146,6 +146,15 @@ void scan_orders_placed(const SellerRows& rows, int64_t from, int64_t to,
   });
 }
 
+void scan_all_orders(const SellerRows& rows, const std::function<bool(const OrderFacts&)>& fn) {
+  const std::string begin(1, row_tag::kOrder);
+  rows.scan(begin, prefix_end(begin), false, [&](std::string_view key, std::string_view value) {
+    if (key.size() > 1 && key[1] == '\x01') return true;  // a claim's order, not an order (ids are printable)
+    OrderFacts o;
+    return decode_order_facts(value, o) ? fn(o) : true;
+  });
+}
+
 void OrderFactsProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
   const Event& ev = e.event;
   const int64_t at = ev.occurred_at.micros;

@@ -64,5 +64,8 @@ bool decode_order_facts(std::string_view bytes, OrderFacts& o);
 // Visits orders placed in [from, to) (micros), in placed order.
 void scan_orders_placed(const SellerRows& rows, int64_t from, int64_t to,
                         const std::function<bool(const OrderFacts&)>& fn);
+// Visits every order, in order id order: one sequential pass over the facts
+// rows, without the time index's read per order (for counts over all orders).
+void scan_all_orders(const SellerRows& rows, const std::function<bool(const OrderFacts&)>& fn);
 
 }  // namespace carelog

@@ -6,7 +6,9 @@
 //   of the full scan (what a generation of row format 1 answers) for every
 //   filter, page and instant, and only generations folded in format 2 use it;
 // - the response-time table pairs messages with replies in one pass over the
-//   window; it must count as a reply lookup per message does.
+//   window; it must count as a reply lookup per message does;
+// - account health counts orders in one pass over the facts rows; it must
+//   visit the orders the placed-time index holds.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
@@ -19,6 +21,7 @@
 #include "engine/ingest.h"
 #include "engine/log_record.h"
 #include "engine/replay.h"
+#include "projections/order_facts.h"
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
 #include "projections/row_codec.h"
@@ -263,6 +266,27 @@ TEST_F(QueryShortcutsTest, ResponseTimesInOnePassCountAsAReplyLookupPerMessage) 
   }
   EXPECT_GT(compared, 100u);
   EXPECT_GT(answered, 1000u);  // the comparison covered real replies
+}
+
+TEST_F(QueryShortcutsTest, AllOrdersInOnePassAreTheOrdersOfTheTimeIndex) {
+  size_t orders = 0;
+  for (const auto& [seller, partition] : log_->sellers()) {
+    auto rows = log_->seller_rows(partition, seller);
+    std::vector<std::string> indexed, all;
+    scan_orders_placed(*rows, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                       [&](const OrderFacts& o) {
+                         indexed.push_back(o.order_id + " " + encode_order_facts(o));
+                         return true;
+                       });
+    scan_all_orders(*rows, [&](const OrderFacts& o) {
+      all.push_back(o.order_id + " " + encode_order_facts(o));
+      return true;
+    });
+    std::sort(indexed.begin(), indexed.end());
+    EXPECT_EQ(all, indexed) << seller;  // (order id order already)
+    orders += all.size();
+  }
+  EXPECT_GT(orders, 1000u);
 }
 
 }  // namespace
