@@ -176,10 +176,11 @@ std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_vi
 MessageOutcome classify_received(const SellerRows& rows, const MessageRow& m, int64_t as_of,
                                  int64_t* response_micros) {
   if (m.auto_reply) return MessageOutcome::kExcluded;  // (no reply lookup needed)
-  return classify_received(m, first_seller_reply(rows, m.thread_id, m.at), as_of, response_micros);
+  return classify_received(ReceivedFacts{m.at, m.auto_reply, m.no_response_needed_at},
+                           first_seller_reply(rows, m.thread_id, m.at), as_of, response_micros);
 }
 
-MessageOutcome classify_received(const MessageRow& m, std::optional<int64_t> reply, int64_t as_of,
+MessageOutcome classify_received(const ReceivedFacts& m, std::optional<int64_t> reply, int64_t as_of,
                                  int64_t* response_micros) {
   if (m.auto_reply) return MessageOutcome::kExcluded;
   if (m.no_response_needed_at && *m.no_response_needed_at <= as_of) {

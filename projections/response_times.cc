@@ -85,21 +85,25 @@ ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of
   // it; such a reply is in the window too (after the message, at or before
   // as_of), so the pass collects the seller's replies per thread (ascending)
   // and the received messages, and pairs them afterwards.
-  std::vector<MessageRow> received;
+  // (Only what classifying needs is kept: a large seller has tens of
+  // thousands of messages in 90 days.)
+  std::vector<std::pair<ReceivedFacts, std::string>> received;  // with the thread id
   std::unordered_map<std::string, std::vector<int64_t>> replies;
   rows.scan(begin, end, false, [&](std::string_view, std::string_view value) {
     MessageRow m;
     if (!decode_message_row(value, m)) return true;
     if (m.received) {
-      if (!m.auto_reply) received.push_back(std::move(m));
+      if (!m.auto_reply) {
+        received.emplace_back(ReceivedFacts{m.at, false, m.no_response_needed_at}, std::move(m.thread_id));
+      }
     } else if (m.sender == Sender::kSeller) {
       replies[m.thread_id].push_back(m.at);
     }
     return true;
   });
-  for (const MessageRow& m : received) {
+  for (const auto& [m, thread_id] : received) {
     std::optional<int64_t> reply;
-    if (auto it = replies.find(m.thread_id); it != replies.end()) {
+    if (auto it = replies.find(thread_id); it != replies.end()) {
       auto first = std::lower_bound(it->second.begin(), it->second.end(), m.at);
       if (first != it->second.end()) reply = *first;
     }

@@ -98,8 +98,14 @@ std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_vi
 // `*response_micros` gets the response time.
 MessageOutcome classify_received(const SellerRows& rows, const MessageRow& m, int64_t as_of,
                                  int64_t* response_micros);
+// What classifying a received message reads of it.
+struct ReceivedFacts {
+  int64_t at = 0;
+  bool auto_reply = false;
+  std::optional<int64_t> no_response_needed_at;
+};
 // The same, given the first seller reply in its thread at or after m.at.
-MessageOutcome classify_received(const MessageRow& m, std::optional<int64_t> first_reply, int64_t as_of,
+MessageOutcome classify_received(const ReceivedFacts& m, std::optional<int64_t> first_reply, int64_t as_of,
                                  int64_t* response_micros);
 
 }  // namespace carelog
