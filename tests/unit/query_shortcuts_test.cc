@@ -75,7 +75,7 @@ class QueryShortcutsTest : public ::testing::Test {
     o.sellers = 6;
     o.days = 90;
     o.seed = 11;
-    o.events = 20000;
+    o.events = 8000;
     std::vector<std::string> lines;
     generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
     for (size_t i = 0; i < lines.size(); i += 500) {
@@ -152,7 +152,7 @@ TEST_F(QueryShortcutsTest, AFullPageStopsTheScan) {
     answer(scanned, seller, q);
     if (scanned.visited > most) most = scanned.visited, biggest = seller, partition = p;
   }
-  ASSERT_GT(most, 100u);
+  ASSERT_GT(most, 50u);  // many more than a page
   auto rows = log_->seller_rows(partition, biggest);
   ReturnsQuery q;
   q.as_of = kAfterEverything;
