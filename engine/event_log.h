@@ -3,7 +3,8 @@
 //   event_ids  seller_id | 0x00 | event_id -> be32 partition | be64 seq | 16-byte digest
 //              (scoped by seller, so a partition's dedup never depends on another's)
 //   state      partition-scoped seller state for the domain rules (seller_state.h)
-//   meta       per partition: next source offset, head (seq, hash); source topic
+//   meta       per partition: next source offset, head (seq, hash); source topic;
+//              the active projection generation and each generation's row format
 //   rejected   (be32 partition | be64 source offset) -> RejectedRecord
 //   buyer_keys the buyer vault (buyer_vault.h): per seller+buyer keys and the
 //              ids that lead to a buyer
