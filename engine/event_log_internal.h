@@ -1,6 +1,7 @@
 // Pieces of the event log's implementation shared by its source files
-// (event_log.cc: records, batches, opening; projection_generations.cc: the
-// generations, the batch gate, the projected-through marks). Not an API.
+// (event_log.cc: records, opening, reads; log_batch.cc: a batch's writes;
+// projection_generations.cc: the generations, the batch gate, the
+// projected-through marks). Not an API.
 #pragma once
 
 #include <rocksdb/db.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/event_log.h"
 #include "engine/status.h"
 
 namespace carelog::event_log_detail {
@@ -25,6 +27,11 @@ std::string meta_key(std::string_view kind, uint32_t partition);
 // point lookups).
 rocksdb::ColumnFamilyOptions cf_options(bool point_lookups);
 Status to_status(const rocksdb::Status& s, const char* what);
+// Values and keys of the meta and event_ids families.
+std::string encode_head(const PartitionHead& h);
+std::string encode_id_entry(const EventIdEntry& e);
+// seller_id | 0x00 | event_id
+std::string event_id_key(std::string_view seller_id, std::string_view event_id);
 
 // Generation N's column family: "projections" for 1, "projections.N" after.
 std::string generation_family_name(uint64_t number);

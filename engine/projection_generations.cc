@@ -58,6 +58,22 @@ GenerationPtr EventLog::adopt_generation(uint64_t number, rocksdb::ColumnFamilyH
   });
 }
 
+uint32_t EventLog::read_generation_format(uint64_t number, rocksdb::ColumnFamilyHandle* family) {
+  std::string v;
+  if (db_->Get({}, meta_cf_, generation_format_key(number), &v).ok() && v.size() == 4) return get_be32(v.data());
+  // No format recorded: older than formats, unless it holds no row at all
+  // (a new data dir), which any format describes.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, family));
+  it->SeekToFirst();
+  if (it->Valid() || !it->status().ok()) return 1;
+  if (!options_.read_only) {
+    std::string format;
+    put_be32(format, kRowsFormat);
+    db_->Put({}, meta_cf_, generation_format_key(number), format);
+  }
+  return kRowsFormat;
+}
+
 GenerationPtr EventLog::projections() const {
   std::lock_guard lock(generation_mutex_);
   return generation_;

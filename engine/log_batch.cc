@@ -1,0 +1,170 @@
+// LogBatch: the writes of one source batch (or of a rebuild's batch), see
+// event_log.h. Reads through a batch see its own writes first; finish() puts
+// everything into the one RocksDB WriteBatch EventLog::commit applies.
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/buyer_vault.h"
+#include "engine/event_log.h"
+#include "engine/event_log_internal.h"
+
+namespace carelog {
+
+using namespace event_log_detail;
+
+LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {
+  log_.enter_gate();
+  gated_ = true;
+  generation_ = log_.projections();
+}
+
+LogBatch::LogBatch(EventLog& log, GenerationPtr target)
+    : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()), generation_(std::move(target)) {}
+
+LogBatch::~LogBatch() {
+  if (gated_) log_.leave_gate();
+}
+
+std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
+  if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+  if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
+  std::string v;
+  if (!log_.db_->Get({}, generation_->family, key, &v).ok()) return std::nullopt;
+  return v;
+}
+
+bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
+
+void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
+  std::string v;
+  put_be64(v, seq);
+  batch_->Put(log_.meta_cf_, meta_key("through", partition), v);
+  ++other_writes_;
+}
+
+void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
+  batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");
+  ++other_writes_;
+}
+
+void LogBatch::vault_put(const std::string& key, std::string_view value) {
+  vault_rows_[key] = std::string(value);  // written by finish(), in key order
+  ++other_writes_;
+}
+
+std::optional<std::string> LogBatch::vault_get(const std::string& key) const {
+  if (auto it = vault_rows_.find(key); it != vault_rows_.end()) return it->second;
+  return log_.vault_get(key);
+}
+
+void LogBatch::shadow_projection_prefix(const std::string& prefix) {
+  shadowed_prefix_ = prefix;
+  ++other_writes_;
+}
+
+void LogBatch::finish() {
+  for (auto& [p, head] : heads_) batch_->Put(log_.meta_cf_, meta_key("head", p), encode_head(head));
+  if (shadowed_prefix_) batch_->DeleteRange(generation_->family, *shadowed_prefix_, prefix_end(*shadowed_prefix_));
+  // Inserted in key order: RocksDB's memtable skip list reuses its insert
+  // position between neighbouring keys, which random order defeats.
+  for (const auto& [key, entry] : ids_) batch_->Put(log_.ids_cf_, key, encode_id_entry(entry));
+  for (const auto& [key, value] : state_rows_) batch_->Put(log_.state_cf_, key, value);
+  for (const auto& [key, value] : vault_rows_) batch_->Put(log_.vault_cf_, key, value);
+  std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
+  rows.reserve(rows_.size());
+  for (const auto& row : rows_) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto* row : rows) {
+    if (row->second) {
+      batch_->Put(generation_->family, row->first, *row->second);
+    } else {
+      batch_->Delete(generation_->family, row->first);
+    }
+  }
+}
+
+void LogBatch::append(LogRecord& record, std::string_view event_binary,
+                      const std::array<uint8_t, 16>& digest) {
+  auto it = heads_.find(record.partition);
+  if (it == heads_.end()) it = heads_.emplace(record.partition, log_.head(record.partition)).first;
+  PartitionHead& head = it->second;
+  record.seq = head.seq + 1;
+  scratch_.clear();
+  // Buyer-identifying text is stored sealed (buyer_vault.h); `record` stays plain.
+  LogRecord sealed;
+  std::string sealed_binary;
+  if (seal_record(record, *this, sealed, sealed_binary)) {
+    sealed.seq = record.seq;
+    encode_log_body(sealed, sealed_binary, scratch_);
+  } else {
+    encode_log_body(record, event_binary, scratch_);
+  }
+  record.hash = chain_hash(head.hash, scratch_);
+  scratch_.append(reinterpret_cast<const char*>(record.hash.data()), record.hash.size());
+  batch_->Put(log_.log_cf_, log_key(record.partition, record.seq), scratch_);
+  head.seq = record.seq;
+  head.hash = record.hash;  // written once per partition by EventLog::commit
+
+  EventIdEntry entry{record.partition, record.seq, digest};
+  std::string id_key = event_id_key(record.event.seller_id, record.event.event_id);
+  ids_[std::move(id_key)] = entry;  // written by finish(), in key order
+  ++appended_;
+}
+
+const EventIdEntry* LogBatch::pending_event_id(const std::string& seller_id,
+                                               const std::string& event_id) const {
+  auto it = ids_.find(event_id_key(seller_id, event_id));
+  return it == ids_.end() ? nullptr : &it->second;
+}
+
+void LogBatch::put_state(std::string_view key, std::string_view value) {
+  state_rows_[std::string(key)] = std::string(value);  // written by finish(), in key order
+  ++other_writes_;
+}
+
+void LogBatch::set_source_offset(uint32_t partition, int64_t next_offset) {
+  std::string v;
+  put_be64(v, static_cast<uint64_t>(next_offset));
+  batch_->Put(log_.meta_cf_, meta_key("offset", partition), v);
+  ++other_writes_;
+}
+
+void LogBatch::put_rejected(const RejectedRecord& r) {
+  std::string k;
+  put_be32(k, r.partition);
+  put_be64(k, static_cast<uint64_t>(r.offset));
+  batch_->Put(log_.rejected_cf_, k, encode_rejected(r));
+  ++other_writes_;
+}
+
+// Projection rows stay in the overlay until commit, which writes each row's
+// final value once: a row changed by many events of a batch costs one put.
+void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
+  rows_[key] = std::string(value);
+}
+
+void LogBatch::erase_projection_row(const std::string& key) { rows_[key] = std::nullopt; }
+
+const std::optional<std::string>* LogBatch::pending_projection_row(const std::string& key) const {
+  auto it = rows_.find(key);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t partition) {
+  std::string v;
+  put_be32(v, partition);
+  batch_->Put(log_.meta_cf_, "seller:" + seller_id, v);
+  ++other_writes_;
+}
+
+void LogBatch::mark_derived(uint32_t partition, uint64_t seq) {
+  std::string k = meta_key("derived", partition);
+  put_be64(k, seq);
+  batch_->Put(log_.meta_cf_, k, "");
+  ++other_writes_;
+}
+
+}  // namespace carelog
