@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 
 namespace carelog {
@@ -303,6 +304,15 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   }
   if (!s.ok()) return Status::Error("cannot open the event log in " + dir + ": " + s.ToString());
   log->db_.reset(raw);
+  log->dir_ = dir;
+  if (!options.read_only) {
+    // Table files of a rebuild that stopped before RocksDB took them in.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind("rebuild-", 0) == 0 && name.ends_with(".sst")) std::filesystem::remove(entry.path(), ec);
+    }
+  }
   log->log_cf_ = log->handles_[1];
   log->ids_cf_ = log->handles_[2];
   log->state_cf_ = log->handles_[3];

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <functional>
@@ -147,10 +148,15 @@ class LogBatch {
 
   size_t appended() const { return appended_; }
   bool empty() const;
+  // Approximate memory held by the projection-row overlay (keys, values and
+  // per-row overhead), for callers that bound a long batch by memory.
+  size_t overlay_bytes() const { return overlay_bytes_; }
 
  private:
   friend class EventLog;
   void finish();  // adds the heads and the projection rows' final values
+  // The overlay's rows in key order.
+  std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted_rows() const;
   EventLog& log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   GenerationPtr generation_;
@@ -164,6 +170,7 @@ class LogBatch {
   std::string scratch_;
   size_t appended_ = 0;
   size_t other_writes_ = 0;
+  size_t overlay_bytes_ = 0;
 };
 
 class EventLog {
@@ -175,6 +182,12 @@ class EventLog {
   EventLog& operator=(const EventLog&) = delete;
 
   Status commit(LogBatch& batch);
+  // Commits a rebuild's batch into its generation, which must not be the
+  // active one (nobody reads it but the rebuild) and must not shadow a
+  // prefix: the projection rows go into one sorted table file that RocksDB
+  // ingests (no memtable, no WAL), the rest as commit() does. Rows written
+  // later, by either path, are newer than the file's.
+  Status commit_as_table(LogBatch& batch);
 
   PartitionHead head(uint32_t partition) const;
   std::map<uint32_t, PartitionHead> heads() const;  // every partition with records
@@ -286,6 +299,8 @@ class EventLog {
   uint32_t read_generation_format(uint64_t number, rocksdb::ColumnFamilyHandle* family);
   GenerationPtr adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family, uint32_t format);
   EventLogOptions options_;
+  std::string dir_;
+  std::atomic<uint64_t> tables_written_{0};  // names commit_as_table's files
   std::map<uint32_t, PartitionHead> heads_;  // written by the committing thread only
   mutable std::shared_mutex heads_mutex_;  // heads_ is read by other threads
 };

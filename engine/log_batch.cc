@@ -1,10 +1,14 @@
 // LogBatch: the writes of one source batch (or of a rebuild's batch), see
 // event_log.h. Reads through a batch see its own writes first; finish() puts
-// everything into the one RocksDB WriteBatch EventLog::commit applies.
+// everything into the one RocksDB WriteBatch EventLog::commit applies
+// (EventLog::commit_as_table: a rebuild's rows as an ingested table file).
 #include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <vector>
 
 #include "engine/buyer_vault.h"
@@ -14,6 +18,12 @@
 namespace carelog {
 
 using namespace event_log_detail;
+
+namespace {
+// A row's memory beside its key and value bytes: the hash node, the two
+// strings' headers and their heap blocks.
+constexpr size_t kOverlayRowOverhead = 128;
+}  // namespace
 
 LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {
   log_.enter_gate();
@@ -73,17 +83,21 @@ void LogBatch::finish() {
   for (const auto& [key, entry] : ids_) batch_->Put(log_.ids_cf_, key, encode_id_entry(entry));
   for (const auto& [key, value] : state_rows_) batch_->Put(log_.state_cf_, key, value);
   for (const auto& [key, value] : vault_rows_) batch_->Put(log_.vault_cf_, key, value);
-  std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
-  rows.reserve(rows_.size());
-  for (const auto& row : rows_) rows.push_back(&row);
-  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  for (const auto* row : rows) {
+  for (const auto* row : sorted_rows()) {
     if (row->second) {
       batch_->Put(generation_->family, row->first, *row->second);
     } else {
       batch_->Delete(generation_->family, row->first);
     }
   }
+}
+
+std::vector<const std::pair<const std::string, std::optional<std::string>>*> LogBatch::sorted_rows() const {
+  std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
+  rows.reserve(rows_.size());
+  for (const auto& row : rows_) rows.push_back(&row);
+  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  return rows;
 }
 
 void LogBatch::append(LogRecord& record, std::string_view event_binary,
@@ -143,10 +157,25 @@ void LogBatch::put_rejected(const RejectedRecord& r) {
 // Projection rows stay in the overlay until commit, which writes each row's
 // final value once: a row changed by many events of a batch costs one put.
 void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
-  rows_[key] = std::string(value);
+  auto [it, inserted] = rows_.try_emplace(key);
+  if (inserted) {
+    overlay_bytes_ += key.size() + kOverlayRowOverhead;
+  } else if (it->second) {
+    overlay_bytes_ -= it->second->size();
+  }
+  it->second.emplace(value);
+  overlay_bytes_ += value.size();
 }
 
-void LogBatch::erase_projection_row(const std::string& key) { rows_[key] = std::nullopt; }
+void LogBatch::erase_projection_row(const std::string& key) {
+  auto [it, inserted] = rows_.try_emplace(key);
+  if (inserted) {
+    overlay_bytes_ += key.size() + kOverlayRowOverhead;
+  } else if (it->second) {
+    overlay_bytes_ -= it->second->size();
+  }
+  it->second.reset();
+}
 
 const std::optional<std::string>* LogBatch::pending_projection_row(const std::string& key) const {
   auto it = rows_.find(key);
@@ -165,6 +194,39 @@ void LogBatch::mark_derived(uint32_t partition, uint64_t seq) {
   put_be64(k, seq);
   batch_->Put(log_.meta_cf_, k, "");
   ++other_writes_;
+}
+
+Status EventLog::commit_as_table(LogBatch& batch) {
+  const GenerationPtr& target = batch.generation_;
+  if (batch.gated_ || batch.shadowed_prefix_ || target == projections()) {
+    return Status::Error("commit_as_table: only a rebuild's batch of a generation not yet active, without shadow");
+  }
+  if (!batch.rows_.empty()) {
+    rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(target->family));
+    // The file is written once and rewritten by compaction: the fast codec.
+    options.compression = rocksdb::kLZ4Compression;
+    options.bottommost_compression = rocksdb::kDisableCompressionOption;
+    const std::string path = dir_ + "/rebuild-" + std::to_string(target->number) + "-" +
+                             std::to_string(tables_written_++) + ".sst";
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family);
+    rocksdb::Status s = writer.Open(path);
+    for (const auto* row : batch.sorted_rows()) {
+      if (!s.ok()) break;
+      s = row->second ? writer.Put(row->first, *row->second) : writer.Delete(row->first);
+    }
+    if (s.ok()) s = writer.Finish();
+    if (s.ok()) {
+      rocksdb::IngestExternalFileOptions ingest;
+      ingest.move_files = true;  // a hard link: the bytes are written once
+      s = db_->IngestExternalFile(target->family, {path}, ingest);
+    }
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);  // moved on success; a partial file otherwise
+    if (!s.ok()) return to_status(s, "rebuild table");
+    batch.rows_.clear();
+    batch.overlay_bytes_ = 0;
+  }
+  return commit(batch);
 }
 
 }  // namespace carelog

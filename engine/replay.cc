@@ -203,10 +203,12 @@ class Rebuild {
         pr.cause_seq = r.seq;
       }
       pr.done = r.seq;
-      if (++in_batch >= options_.batch_size) {
-        inner = log_.commit(*batch);
+      if (batch->overlay_bytes() >= options_.table_bytes) {
+        inner = commit_fold(*batch);
         if (!inner.ok()) return false;
         batch = std::make_unique<LogBatch>(log_, generation_);
+      }
+      if (++in_batch >= options_.batch_size) {
         count_done(in_batch);
         in_batch = 0;
         if (cancelled()) {
@@ -223,10 +225,18 @@ class Rebuild {
     if (!scanned.ok()) return scanned;
     if (!inner.ok()) return inner;
     if (options_.until_seq && pr.done >= *options_.until_seq) pr.stopped = true;
-    Status c = log_.commit(*batch);
+    Status c = commit_fold(*batch);
     if (!c.ok()) return c;
     count_done(in_batch);
     return Status::Ok();
+  }
+
+  // A large batch's rows go into the generation as a table file (no
+  // memtable, no WAL); a small one, as a write (a file each would pile up
+  // in level 0, and RocksDB slows every write of the database down then).
+  Status commit_fold(LogBatch& batch) {
+    if (batch.overlay_bytes() >= options_.min_table_bytes) return log_.commit_as_table(batch);
+    return log_.commit(batch);
   }
 
   // Adds committed records to the report and tells the progress callback.

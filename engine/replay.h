@@ -6,7 +6,9 @@
 //    snapshot into the new generation; that projection and the base ones it
 //    reads (seller_meta, order_facts) start empty.
 // 3. Fold each partition's records 1..head into the new generation, in log
-//    order, in batches of `batch_size`.
+//    order, one thread per partition; each keeps up to `table_bytes` of rows
+//    in memory, then hands them to RocksDB as one sorted table file
+//    (EventLog::commit_as_table).
 // 4. Catch up with what the engine appended meanwhile, then with source
 //    batches held at the gate fold the last records and switch. Until the
 //    switch, queries read the previous generation; after it, the new one.
@@ -34,7 +36,16 @@ namespace carelog {
 struct ReplayOptions {
   ProjectorOptions projector;
   std::string projection = "all";  // or one of projection_names()
+  // Records between two progress reports and cancellation checks.
   size_t batch_size = 20000;
+  // Projection rows each fold thread keeps in memory before it writes them
+  // (approximate bytes, see LogBatch::overlay_bytes): the larger, the fewer
+  // reads and writes of rows changed again and again.
+  size_t table_bytes = 64 << 20;
+  // A batch holding fewer bytes of rows (the end of a partition, a catch-up
+  // round) is committed as a write: a table file each would pile up in
+  // level 0, where RocksDB slows every write of the database down.
+  size_t min_table_bytes = 4 << 20;
   // Partitions folded at once, each by its own thread (their rows are
   // disjoint); 1 folds them one after the other.
   size_t threads = 2;
@@ -42,7 +53,7 @@ struct ReplayOptions {
   std::optional<int64_t> until_micros;  // stop before the first event after this
   // True when an engine may be appending to the log meanwhile.
   bool online = false;
-  // Called after every committed batch with (records done, records to do).
+  // Called every batch_size records with (records folded, records to do).
   std::function<void(uint64_t done, uint64_t total)> progress;
   // Set by another thread to abandon the rebuild (the old generation stays).
   const std::atomic<bool>* cancel = nullptr;
