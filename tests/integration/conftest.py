@@ -185,6 +185,16 @@ def http_get(port, path, token=None):
         return status, body
 
 
+def static_member(tmp_path, instance_id):
+    """`--config` arguments giving an engine a static group membership
+    (group.instance.id): restarted after a SIGKILL under the same id, it takes
+    its partitions back at once instead of after the group's session timeout
+    (45 s), so a test's next kill lands while it ingests."""
+    cfg = Path(tmp_path) / f"{instance_id}.toml"
+    cfg.write_text(f'[kafka]\n"group.instance.id" = "{instance_id}"\n')
+    return ["--config", str(cfg)]
+
+
 def stored_offsets(data_dir):
     out = carelog("log", "count", "--data-dir", data_dir, check=False).stdout
     return {int(m[1]): (int(m[2]), int(m[3]))

@@ -7,7 +7,7 @@ import re
 import time
 import urllib.parse
 
-from conftest import (REPO, Engine, carelog, end_offsets, generate, http_get, produce_with_carelog,
+from conftest import (REPO, Engine, carelog, end_offsets, generate, http_get, produce_with_carelog, static_member,
                       wait_caught_up)
 
 SELLER = "A2SELLER0001"
@@ -223,11 +223,12 @@ def test_answers_after_sigkill_equal_a_clean_ingest(brokers, topic, tmp_path):
 
     rng = random.Random(3)
     crashed = tmp_path / "crashed"
+    member = static_member(tmp_path, "sigkill-test")  # restarts resume at once
     for _ in range(3):
-        e = Engine(crashed, topic, brokers, group="crashed", extra=["--batch-size", "300"]).start()
+        e = Engine(crashed, topic, brokers, group="crashed", extra=["--batch-size", "300", *member]).start()
         time.sleep(rng.uniform(0.3, 1.5))
         e.kill()
-    e = Engine(crashed, topic, brokers, group="crashed").start()
+    e = Engine(crashed, topic, brokers, group="crashed", extra=member).start()
     wait_caught_up(e.data_dir, ends, e)
     got = answers(e.http_port(), sellers, instants)
     assert e.stop() == 0

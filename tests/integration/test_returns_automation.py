@@ -5,7 +5,8 @@ import json
 import random
 import time
 
-from conftest import (Engine, consume_all, end_offsets, http_get, produce_with_carelog, wait_caught_up)
+from conftest import (Engine, consume_all, end_offsets, http_get, produce_with_carelog, static_member,
+                      wait_caught_up)
 
 ADDRESS = {"name": "Ma boutique", "line1": "ma rue", "city": "ma ville", "postal_code": "08140", "country": "FR"}
 
@@ -103,7 +104,8 @@ def test_decisions_exactly_once_by_event_id_across_sigkill(brokers, topic, tmp_p
     data = tmp_path / "data"
     rng = random.Random(9)
     args = dict(data_dir=data, topic=topic, brokers=brokers,
-                extra=["--decisions-topic", decisions, "--batch-size", "50"])
+                extra=["--decisions-topic", decisions, "--batch-size", "50",
+                       *static_member(tmp_path, "decisions-test")])  # restarts resume at once
     for _ in range(5):
         e = Engine(**args).start()
         time.sleep(rng.uniform(0.4, 1.2))
