@@ -206,6 +206,17 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
 
 // `source_ready` runs once the consumer has been created (the brokers
 // accepted its credentials), before the first batch.
+// A full batch is submitted: its commit overlaps the next batch's fetch and
+// fold. A partial one means the source has nothing more for now, so it is
+// committed before returning (no added latency at low rates); an empty one
+// commits the batch in flight.
+Status ingest_or_submit(Ingestor& ingestor, std::span<const SourceRecord> batch, size_t batch_size,
+                        BatchResult& res) {
+  if (batch.empty()) return ingestor.flush(&res);
+  if (batch.size() < batch_size) return ingestor.ingest(batch, &res);
+  return ingestor.submit(batch, &res);
+}
+
 int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, PartitionOwnership* ownership,
               const std::function<Status()>& source_ready) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
@@ -246,7 +257,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     std::span<const SourceRecord> batch;
     st = source->next_batch(batch);
     BatchResult res;
-    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch, &res);
+    if (st.ok()) st = ingest_or_submit(ingestor, batch, static_cast<size_t>(cfg.batch_size), res);
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       source->drop_in_hand();
@@ -265,7 +276,10 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     }
     stats.maybe_log();
   }
+  Status flushed = ingestor.flush();  // the batch whose commit is in flight
+  if (!flushed.ok()) spdlog::error("ingest stopped: {}", flushed.message());
   st = source->close();  // may commit a batch in hand (revocation)
+  if (st.ok()) st = flushed;
   if (st.ok()) st = publisher->publish_pending();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
@@ -295,7 +309,8 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
     std::span<const SourceRecord> batch;
     bool at_end = false;
     st = source->next_batch(static_cast<size_t>(cfg.batch_size), cfg.follow, batch, at_end);
-    if (st.ok() && !batch.empty()) st = ingestor.ingest(batch);
+    BatchResult res;
+    if (st.ok()) st = ingest_or_submit(ingestor, batch, static_cast<size_t>(cfg.batch_size), res);
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       return 1;
@@ -305,6 +320,10 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
       if (!cfg.follow) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg.batch_wait_ms > 0 ? cfg.batch_wait_ms : 50));
     }
+  }
+  if (st = ingestor.flush(); !st.ok()) {  // the batch whose commit is in flight
+    spdlog::error("ingest stopped: {}", st.message());
+    return 1;
   }
   stats.maybe_log(true);
   if (metrics.rejected.load() > 0) {

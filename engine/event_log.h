@@ -146,6 +146,18 @@ class LogBatch {
   // deleted by it (a fold of one seller from scratch, atomic for readers).
   void shadow_projection_prefix(const std::string& prefix);
 
+  // Pipelined ingest (Ingestor::submit): reads of this batch see the writes
+  // of `previous`, a source batch whose commit may still be running, before
+  // the database's. Its writes are final, and the database holds either none
+  // or all of them. Only while no pause of the gate (a generation switch, an
+  // erasure) came between the two batches' opening: after one, the database
+  // alone is current, and `previous` is ignored.
+  void read_through(const LogBatch* previous);
+  // Leaves the gate once committed, while the batch may still be read through.
+  void close_gate();
+  // An erasure was requested in this batch (put_pending_erasure).
+  bool requests_erasure() const { return requests_erasure_; }
+
   size_t appended() const { return appended_; }
   bool empty() const;
   // Approximate memory held by the projection-row overlay (keys, values and
@@ -161,6 +173,9 @@ class LogBatch {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   GenerationPtr generation_;
   bool gated_ = false;
+  uint64_t pauses_at_open_ = 0;        // the gate's pause count when this batch opened
+  const LogBatch* previous_ = nullptr;  // read_through
+  bool requests_erasure_ = false;
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
   std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
@@ -294,7 +309,8 @@ class EventLog {
   std::condition_variable gate_cv_;
   int open_batches_ = 0;
   bool paused_ = false;
-  void enter_gate();
+  uint64_t pauses_ = 0;  // pause_batches calls so far
+  uint64_t enter_gate();  // returns pauses_
   void leave_gate();
   uint32_t read_generation_format(uint64_t number, rocksdb::ColumnFamilyHandle* family);
   GenerationPtr adopt_generation(uint64_t number, rocksdb::ColumnFamilyHandle* family, uint32_t format);

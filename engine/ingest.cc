@@ -56,7 +56,8 @@ std::optional<int64_t> Ingestor::resume_offset(uint32_t partition) {
   return stored;
 }
 
-void Ingestor::reject(LogBatch& batch, const SourceRecord& rec, Rejection why, const Event* event) {
+void Ingestor::reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, const SourceRecord& rec,
+                      Rejection why, const Event* event) {
   RejectedRecord r;
   r.topic = options_.topic;
   r.partition = rec.partition;
@@ -68,7 +69,7 @@ void Ingestor::reject(LogBatch& batch, const SourceRecord& rec, Rejection why, c
   r.event_id = event ? event->event_id : sniff_string_field(rec.value, "event_id");
   r.rejected_at_micros = wall_micros();
   batch.put_rejected(r);
-  pending_rejections_.push_back(std::move(r));
+  rejections.push_back(std::move(r));
 }
 
 void Ingestor::append_and_derive(LogRecord& record, const std::string& event_binary,
@@ -97,12 +98,97 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
   }
 }
 
+BatchResult& BatchResult::operator+=(const BatchResult& o) {
+  appended += o.appended;
+  derived += o.derived;
+  duplicates += o.duplicates;
+  rejected += o.rejected;
+  skipped += o.skipped;
+  return *this;
+}
+
+Ingestor::~Ingestor() {
+  if (in_flight_ && in_flight_->commit.valid()) in_flight_->commit.wait();
+}
+
 Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* result) {
-  // The batch's LogBatch is closed when ingest_batch returns: an erasure
-  // holds source batches at the gate, so it runs after.
-  Status st = ingest_batch(records, result);
+  BatchResult committed;
+  Status st = submit(records, &committed);
+  if (st.ok()) st = flush(&committed);
+  if (result) *result = committed;
+  return st;
+}
+
+Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* committed) {
+  if (committed) *committed = {};
+  auto pending = std::make_unique<Pending>();
+  pending->started = std::chrono::steady_clock::now();
+  // Opening the batch waits while the gate is paused; the batch in flight
+  // leaves the gate from its own thread, so that wait always ends.
+  pending->batch = std::make_unique<LogBatch>(log_);
+  pending->batch->read_through(in_flight_ ? in_flight_->batch.get() : nullptr);
+  fold(records, *pending);
+  pending->batch->read_through(nullptr);
+
+  Status st = finish_in_flight(committed);
+  if (!st.ok()) return st;  // `pending` was folded on top of the failed batch: dropped with it
+  Pending* p = pending.get();
+  p->commit = committer_.post([this, p] {
+    Status s = commit(*p);
+    p->batch->close_gate();  // a pause (switch, erasure) may go on once committed
+    return s;
+  });
+  in_flight_ = std::move(pending);
+  // An erasure acts on committed records, and trimming the cache must not
+  // drop writes a commit has not made durable yet.
+  if (in_flight_->batch->requests_erasure() || state_.over_limit()) return flush(committed);
+  return Status::Ok();
+}
+
+Status Ingestor::flush(BatchResult* committed) {
+  Status st = finish_in_flight(committed);
   if (!st.ok()) return st;
+  state_.trim_cache();
   return carry_out_erasures();
+}
+
+Status Ingestor::commit(Pending& pending) {
+  Status st;
+  if (sink_ && !pending.rejections.empty()) {
+    for (const auto& r : pending.rejections) {
+      st = sink_->publish(r);
+      if (!st.ok()) break;
+    }
+    if (st.ok()) st = sink_->flush();
+    if (!st.ok()) st = Status::Error("dead-letter publish failed, batch not committed: " + st.message());
+  }
+  if (st.ok()) st = log_.commit(*pending.batch);
+  return st;
+}
+
+Status Ingestor::finish_in_flight(BatchResult* committed) {
+  if (!in_flight_) return Status::Ok();
+  std::unique_ptr<Pending> done = std::move(in_flight_);
+  Status st = done->commit.get();
+  if (!st.ok()) {
+    // The cache holds this batch's writes and those of any batch folded
+    // after it: all go, and offsets are read again from the log.
+    state_.drop_cache();
+    next_offset_.clear();
+    return st;
+  }
+  for (auto& [partition, next] : done->next_offsets) next_offset_[partition] = next;
+  const BatchResult& res = done->result;
+  metrics_.ingested += res.appended;
+  metrics_.derived += res.derived;
+  metrics_.log_events += res.appended + res.derived;
+  metrics_.duplicates += res.duplicates;
+  for (const auto& r : done->rejections) metrics_.count_rejection(r.reason.code);
+  metrics_.batches += 1;
+  metrics_.batch_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - done->started).count());
+  if (committed) *committed += res;
+  return Status::Ok();
 }
 
 Status Ingestor::carry_out_erasures() {
@@ -114,17 +200,21 @@ Status Ingestor::carry_out_erasures() {
   return Status::Ok();
 }
 
-Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult* result) {
-  auto started = std::chrono::steady_clock::now();
-  BatchResult res;
-  LogBatch batch(log_);
-  pending_rejections_.clear();
-  std::map<uint32_t, int64_t> batch_next;  // next offset per partition after this batch
+void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
+  LogBatch& batch = *pending.batch;
+  BatchResult& res = pending.result;
+  std::map<uint32_t, int64_t>& batch_next = pending.next_offsets;
   std::string event_binary;
 
   for (const SourceRecord& rec : records) {
-    auto committed = resume_offset(rec.partition);
-    int64_t floor = committed.value_or(0);
+    // Below the committed offset, or the offset the batch in flight reaches,
+    // or this batch's own: delivered before.
+    int64_t floor = resume_offset(rec.partition).value_or(0);
+    if (in_flight_) {
+      if (auto it = in_flight_->next_offsets.find(rec.partition); it != in_flight_->next_offsets.end()) {
+        floor = std::max(floor, it->second);
+      }
+    }
     if (auto it = batch_next.find(rec.partition); it != batch_next.end()) floor = it->second;
     if (rec.offset < floor) {
       ++res.skipped;
@@ -134,7 +224,7 @@ Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult
 
     auto decoded = decoder_.decode(rec.value, rec.key);
     if (!decoded) {
-      reject(batch, rec, decoded.rejection(), nullptr);
+      reject(batch, pending.rejections, rec, decoded.rejection(), nullptr);
       ++res.rejected;
       continue;
     }
@@ -143,15 +233,15 @@ Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult
     encode_binary(event, event_binary);
     auto digest = content_digest(event_binary);
 
-    const EventIdEntry* pending = batch.pending_event_id(event.seller_id, event.event_id);
+    const EventIdEntry* pending_id = batch.pending_event_id(event.seller_id, event.event_id);
     std::optional<EventIdEntry> existing;
-    if (!pending) existing = log_.find_event_id(event.seller_id, event.event_id);
-    if (pending || existing) {
-      const EventIdEntry& seen = pending ? *pending : *existing;
+    if (!pending_id) existing = log_.find_event_id(event.seller_id, event.event_id);
+    if (pending_id || existing) {
+      const EventIdEntry& seen = pending_id ? *pending_id : *existing;
       if (seen.digest == digest) {
         ++res.duplicates;
       } else {
-        reject(batch, rec,
+        reject(batch, pending.rejections, rec,
                Rejection{reject::kIdConflict, "event_id",
                          "event id " + event.event_id + " is already in the log (partition " +
                              std::to_string(seen.partition) + ", seq " + std::to_string(seen.seq) +
@@ -163,7 +253,7 @@ Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult
     }
 
     if (auto why = apply_domain_rules(rec.partition, event, state_, batch)) {
-      reject(batch, rec, std::move(*why), &event);
+      reject(batch, pending.rejections, rec, std::move(*why), &event);
       ++res.rejected;
       continue;
     }
@@ -181,35 +271,6 @@ Status Ingestor::ingest_batch(std::span<const SourceRecord> records, BatchResult
   }
 
   for (auto& [partition, next] : batch_next) batch.set_source_offset(partition, next);
-
-  Status st;
-  if (sink_ && !pending_rejections_.empty()) {
-    for (const auto& r : pending_rejections_) {
-      st = sink_->publish(r);
-      if (!st.ok()) break;
-    }
-    if (st.ok()) st = sink_->flush();
-    if (!st.ok()) st = Status::Error("dead-letter publish failed, batch not committed: " + st.message());
-  }
-  if (st.ok()) st = log_.commit(batch);
-  if (!st.ok()) {
-    state_.drop_cache();
-    next_offset_.clear();
-    return st;
-  }
-  for (auto& [partition, next] : batch_next) next_offset_[partition] = next;
-  state_.trim_cache();
-
-  metrics_.ingested += res.appended;
-  metrics_.derived += res.derived;
-  metrics_.log_events += res.appended + res.derived;
-  metrics_.duplicates += res.duplicates;
-  for (const auto& r : pending_rejections_) metrics_.count_rejection(r.reason.code);
-  metrics_.batches += 1;
-  metrics_.batch_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (result) *result = res;
-  return Status::Ok();
 }
 
 }  // namespace carelog

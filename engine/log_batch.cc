@@ -26,7 +26,7 @@ constexpr size_t kOverlayRowOverhead = 128;
 }  // namespace
 
 LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {
-  log_.enter_gate();
+  pauses_at_open_ = log_.enter_gate();
   gated_ = true;
   generation_ = log_.projections();
 }
@@ -34,13 +34,27 @@ LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::
 LogBatch::LogBatch(EventLog& log, GenerationPtr target)
     : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()), generation_(std::move(target)) {}
 
-LogBatch::~LogBatch() {
+LogBatch::~LogBatch() { close_gate(); }
+
+void LogBatch::close_gate() {
   if (gated_) log_.leave_gate();
+  gated_ = false;
+}
+
+void LogBatch::read_through(const LogBatch* previous) {
+  // A pause lets another writer change the database after `previous` was
+  // committed (and may switch generations): then it is no longer current.
+  const bool current = previous && previous->pauses_at_open_ == pauses_at_open_ &&
+                       previous->generation_ == generation_ && !previous->shadowed_prefix_;
+  previous_ = current ? previous : nullptr;
 }
 
 std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
   if (auto it = rows_.find(key); it != rows_.end()) return it->second;
   if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
+  if (previous_) {
+    if (auto it = previous_->rows_.find(key); it != previous_->rows_.end()) return it->second;
+  }
   std::string v;
   if (!log_.db_->Get({}, generation_->family, key, &v).ok()) return std::nullopt;
   return v;
@@ -57,6 +71,7 @@ void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
 
 void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
   batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");
+  requests_erasure_ = true;
   ++other_writes_;
 }
 
@@ -67,6 +82,9 @@ void LogBatch::vault_put(const std::string& key, std::string_view value) {
 
 std::optional<std::string> LogBatch::vault_get(const std::string& key) const {
   if (auto it = vault_rows_.find(key); it != vault_rows_.end()) return it->second;
+  if (previous_) {
+    if (auto it = previous_->vault_rows_.find(key); it != previous_->vault_rows_.end()) return it->second;
+  }
   return log_.vault_get(key);
 }
 
@@ -103,7 +121,11 @@ std::vector<const std::pair<const std::string, std::optional<std::string>>*> Log
 void LogBatch::append(LogRecord& record, std::string_view event_binary,
                       const std::array<uint8_t, 16>& digest) {
   auto it = heads_.find(record.partition);
-  if (it == heads_.end()) it = heads_.emplace(record.partition, log_.head(record.partition)).first;
+  if (it == heads_.end()) {
+    auto prev = previous_ ? previous_->heads_.find(record.partition) : heads_.end();
+    const bool from_previous = previous_ && prev != previous_->heads_.end();
+    it = heads_.emplace(record.partition, from_previous ? prev->second : log_.head(record.partition)).first;
+  }
   PartitionHead& head = it->second;
   record.seq = head.seq + 1;
   scratch_.clear();
@@ -130,8 +152,12 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
 
 const EventIdEntry* LogBatch::pending_event_id(const std::string& seller_id,
                                                const std::string& event_id) const {
-  auto it = ids_.find(event_id_key(seller_id, event_id));
-  return it == ids_.end() ? nullptr : &it->second;
+  const std::string key = event_id_key(seller_id, event_id);
+  if (auto it = ids_.find(key); it != ids_.end()) return &it->second;
+  if (previous_) {
+    if (auto it = previous_->ids_.find(key); it != previous_->ids_.end()) return &it->second;
+  }
+  return nullptr;
 }
 
 void LogBatch::put_state(std::string_view key, std::string_view value) {

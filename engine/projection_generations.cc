@@ -151,10 +151,11 @@ Status EventLog::drop_generation(const GenerationPtr& g) {
   return to_status(db_->DropColumnFamily(g->family), "drop projection generation");
 }
 
-void EventLog::enter_gate() {
+uint64_t EventLog::enter_gate() {
   std::unique_lock lock(gate_mutex_);
   gate_cv_.wait(lock, [&] { return !paused_; });
   ++open_batches_;
+  return pauses_;
 }
 
 void EventLog::leave_gate() {
@@ -167,6 +168,7 @@ void EventLog::pause_batches() {
   std::unique_lock lock(gate_mutex_);
   gate_cv_.wait(lock, [&] { return !paused_; });  // one pauser at a time
   paused_ = true;
+  ++pauses_;
   gate_cv_.wait(lock, [&] { return open_batches_ == 0; });
 }
 

@@ -171,8 +171,12 @@ void SellerState::drop_cache() {
   known_.clear();
 }
 
+bool SellerState::over_limit() const {
+  return orders_.size() + returns_.size() + claims_.size() + known_.size() > max_cached_;
+}
+
 void SellerState::trim_cache() {
-  if (orders_.size() + returns_.size() + claims_.size() + known_.size() > max_cached_) drop_cache();
+  if (over_limit()) drop_cache();
 }
 
 }  // namespace carelog

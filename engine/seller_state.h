@@ -77,6 +77,8 @@ class SellerState {
   void drop_cache();
   // After a successful commit: bound memory by dropping the cache when large.
   void trim_cache();
+  // The cache holds more than its bound (trim_cache would drop it).
+  bool over_limit() const;
 
  private:
   const EventLog& log_;

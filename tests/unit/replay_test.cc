@@ -43,8 +43,10 @@ struct PartitionedFeed {
       values[static_cast<uint32_t>(std::hash<std::string>{}(seller) % kPartitions)].push_back(line);
     });
   }
-  // Source records [from, to) of every partition, in batches of `batch`.
-  void ingest(Ingestor& ingestor, double from, double to, size_t batch = 500) const {
+  // Source records [from, to) of every partition, in batches of `batch`;
+  // `pipelined`: as the engine does, each commit overlapping the next fold
+  // (Ingestor::submit).
+  void ingest(Ingestor& ingestor, double from, double to, size_t batch = 500, bool pipelined = false) const {
     for (const auto& [p, v] : values) {
       size_t begin = static_cast<size_t>(from * static_cast<double>(v.size()));
       size_t end = static_cast<size_t>(to * static_cast<double>(v.size()));
@@ -58,10 +60,12 @@ struct PartitionedFeed {
           r.value = v[j];
           recs.push_back(r);
         }
-        Status st = ingestor.ingest(recs);
+        Status st = pipelined ? ingestor.submit(recs) : ingestor.ingest(recs);
         ASSERT_TRUE(st.ok()) << st.message();
       }
     }
+    Status st = ingestor.flush();
+    ASSERT_TRUE(st.ok()) << st.message();
   }
 };
 
@@ -304,7 +308,7 @@ TEST(OnlineReplayTest, SwitchesBesideAnAppendingSourceWithoutLosingABatch) {
   feed().ingest(ingestor, 0, 0.3);
   std::atomic<bool> appending{true};
   std::thread source([&] {
-    feed().ingest(ingestor, 0.3, 1, 50);  // small batches: many chances to race the switch
+    feed().ingest(ingestor, 0.3, 1, 50, true);  // small batches: many chances to race the switch
     appending = false;
   });
   int rebuilds = 0;
