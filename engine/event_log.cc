@@ -98,8 +98,10 @@ const std::shared_ptr<rocksdb::Cache>& shared_block_cache() {
 rocksdb::ColumnFamilyOptions cf_options(bool point_lookups) {
   rocksdb::ColumnFamilyOptions o;
   o.write_buffer_size = 64 << 20;
+  // LZ4 at every level. ZSTD at the bottom level saved disk but cost the
+  // most CPU of the ingest at scale (docs/PERFORMANCE.md): compaction
+  // rewrites that level again and again as the log grows.
   o.compression = rocksdb::kLZ4Compression;
-  o.bottommost_compression = rocksdb::kZSTD;
   rocksdb::BlockBasedTableOptions t;
   t.block_size = point_lookups ? 4 << 10 : 16 << 10;
   t.block_cache = shared_block_cache();
