@@ -229,12 +229,24 @@ void KafkaSource::refresh_lag() {
   }
 }
 
-void KafkaSource::batch_committed() {
-  if (records_.empty()) {
+std::map<int32_t, int64_t> KafkaSource::in_hand_offsets() const {
+  std::map<int32_t, int64_t> out;
+  for (const auto& r : records_) out[static_cast<int32_t>(r.partition)] = r.offset + 1;
+  return out;
+}
+
+void KafkaSource::committed(const std::map<int32_t, int64_t>& next_offsets) {
+  bool moved = false;
+  for (const auto& [p, next] : next_offsets) {
+    auto it = next_offsets_.find(p);
+    if (it == next_offsets_.end() || it->second >= next) continue;  // revoked since, or behind
+    it->second = next;
+    moved = true;
+  }
+  if (!moved) {
     refresh_lag();  // idle: the gauges still follow the partitions' ends
     return;
   }
-  for (const auto& r : records_) next_offsets_[static_cast<int32_t>(r.partition)] = r.offset + 1;
   if (options_.ownership) {
     for (auto& [p, next] : next_offsets_) options_.ownership->progress(p, next);
   }
@@ -244,7 +256,6 @@ void KafkaSource::batch_committed() {
   }
   refresh_lag();
   rd_kafka_commit(rk_.get(), offsets.get(), 1 /* async */);
-  release_in_hand();  // committed: nothing in hand any more
 }
 
 Status KafkaSource::close() {

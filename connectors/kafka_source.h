@@ -69,11 +69,16 @@ class KafkaSource {
   // Returns the next batch (possibly empty after batch_wait_ms). The records'
   // bytes stay valid until the next call. An error is fatal for the consumer.
   Status next_batch(std::span<const SourceRecord>& out);
-  // Tells the group how far the engine has committed (monitoring only) and
-  // refreshes the lag gauges.
-  void batch_committed();
-  // Forgets the batch in hand without committing it (after a failed ingest:
-  // the next owner re-reads it from the stored offsets).
+  // The next offset of each partition in the batch in hand.
+  std::map<int32_t, int64_t> in_hand_offsets() const;
+  // The engine has committed these partitions up to these next offsets (a
+  // batch committed after the source handed over later ones); partitions no
+  // longer assigned are ignored. Tells the group (monitoring only) and the
+  // partition ownership, and refreshes the lag gauges.
+  void committed(const std::map<int32_t, int64_t>& next_offsets);
+  // Releases the batch in hand: once the ingest copied it into a log batch,
+  // or after a failed ingest (the next owner re-reads it from the stored
+  // offsets).
   void drop_in_hand() { release_in_hand(); }
   // Leaves the group (the revoke handler commits the batch in hand first).
   Status close();

@@ -207,13 +207,16 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
 // `source_ready` runs once the consumer has been created (the brokers
 // accepted its credentials), before the first batch.
 // A full batch is submitted: its commit overlaps the next batch's fetch and
-// fold. A partial one means the source has nothing more for now, so it is
-// committed before returning (no added latency at low rates); an empty one
-// commits the batch in flight.
+// fold (`in_flight` is then true). A partial one means the source has
+// nothing more for now, so it is committed before returning (no added
+// latency at low rates); an empty one commits the batch in flight. Either
+// way every batch handed over before `batch` is committed on success.
 Status ingest_or_submit(Ingestor& ingestor, std::span<const SourceRecord> batch, size_t batch_size,
-                        BatchResult& res) {
+                        BatchResult& res, bool* in_flight = nullptr) {
+  if (in_flight) *in_flight = false;
   if (batch.empty()) return ingestor.flush(&res);
   if (batch.size() < batch_size) return ingestor.ingest(batch, &res);
+  if (in_flight) *in_flight = true;
   return ingestor.submit(batch, &res);
 }
 
@@ -253,11 +256,16 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
   StatsLogger stats(metrics, cfg.stats_interval_s);
   RestoreReporter restores(ownership, metrics, cfg.stats_interval_s > 0 ? cfg.stats_interval_s : 10);
   int code = 0;
+  // The next offsets of the batch whose commit is running: announced (to the
+  // group and the partition ownership) once committed, never before.
+  std::map<int32_t, int64_t> in_flight_offsets;
   while (!g_stop.load()) {
     std::span<const SourceRecord> batch;
     st = source->next_batch(batch);
     BatchResult res;
-    if (st.ok()) st = ingest_or_submit(ingestor, batch, static_cast<size_t>(cfg.batch_size), res);
+    bool in_flight = false;
+    const std::map<int32_t, int64_t> offsets = source->in_hand_offsets();
+    if (st.ok()) st = ingest_or_submit(ingestor, batch, static_cast<size_t>(cfg.batch_size), res, &in_flight);
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       source->drop_in_hand();
@@ -266,7 +274,14 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     }
     // Committed: the partitions' progress is known before the decisions go
     // out (their cursor in RocksDB makes a failed publish resume at restart).
-    source->batch_committed();
+    source->committed(in_flight_offsets);
+    in_flight_offsets.clear();
+    if (in_flight) {
+      in_flight_offsets = offsets;
+    } else {
+      source->committed(offsets);
+    }
+    source->drop_in_hand();  // the batch's bytes were copied into the log batch
     restores.report();
     if (res.derived > 0) st = publisher->publish_pending();
     if (!st.ok()) {
@@ -277,7 +292,11 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     stats.maybe_log();
   }
   Status flushed = ingestor.flush();  // the batch whose commit is in flight
-  if (!flushed.ok()) spdlog::error("ingest stopped: {}", flushed.message());
+  if (flushed.ok()) {
+    source->committed(in_flight_offsets);
+  } else {
+    spdlog::error("ingest stopped: {}", flushed.message());
+  }
   st = source->close();  // may commit a batch in hand (revocation)
   if (st.ok()) st = flushed;
   if (st.ok()) st = publisher->publish_pending();
