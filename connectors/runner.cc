@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 #include <tuple>
 
 #include <unistd.h>
@@ -204,8 +205,6 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   return o;
 }
 
-// `source_ready` runs once the consumer has been created (the brokers
-// accepted its credentials), before the first batch.
 // A full batch is submitted: its commit overlaps the next batch's fetch and
 // fold (`in_flight` is then true). A partial one means the source has
 // nothing more for now, so it is committed before returning (no added
@@ -220,6 +219,8 @@ Status ingest_or_submit(Ingestor& ingestor, std::span<const SourceRecord> batch,
   return ingestor.submit(batch, &res);
 }
 
+// `source_ready` runs once the consumer has been created (the brokers
+// accepted its credentials), before the first batch.
 int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, PartitionOwnership* ownership,
               const std::function<Status()>& source_ready) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
@@ -274,13 +275,13 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     }
     // Committed: the partitions' progress is known before the decisions go
     // out (their cursor in RocksDB makes a failed publish resume at restart).
-    source->committed(in_flight_offsets);
-    in_flight_offsets.clear();
+    std::map<int32_t, int64_t> done = std::exchange(in_flight_offsets, {});
     if (in_flight) {
       in_flight_offsets = offsets;
     } else {
-      source->committed(offsets);
+      for (const auto& [p, next] : offsets) done[p] = next;  // later than the batch before
     }
+    source->committed(done);
     source->drop_in_hand();  // the batch's bytes were copied into the log batch
     restores.report();
     if (res.derived > 0) st = publisher->publish_pending();

@@ -169,6 +169,11 @@ class LogBatch {
   void finish();  // adds the heads and the projection rows' final values
   // The overlay's rows in key order.
   std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted_rows() const;
+  // The overlay's entry for `key` (created if absent), its bytes counted.
+  std::optional<std::string>& overlay_slot(const std::string& key);
+  // `key` as written by this batch, else by the batch read through; null if neither.
+  template <class Map>
+  const typename Map::mapped_type* written(Map LogBatch::*writes, const typename Map::key_type& key) const;
   EventLog& log_;
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   GenerationPtr generation_;

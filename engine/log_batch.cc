@@ -45,16 +45,24 @@ void LogBatch::read_through(const LogBatch* previous) {
   // A pause lets another writer change the database after `previous` was
   // committed (and may switch generations): then it is no longer current.
   const bool current = previous && previous->pauses_at_open_ == pauses_at_open_ &&
-                       previous->generation_ == generation_ && !previous->shadowed_prefix_;
+                       previous->generation_ == generation_ && !previous->shadowed_prefix_ &&
+                       !shadowed_prefix_;
   previous_ = current ? previous : nullptr;
 }
 
-std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
-  if (auto it = rows_.find(key); it != rows_.end()) return it->second;
-  if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
+template <class Map>
+const typename Map::mapped_type* LogBatch::written(Map LogBatch::*writes, const typename Map::key_type& key) const {
+  if (auto it = (this->*writes).find(key); it != (this->*writes).end()) return &it->second;
   if (previous_) {
-    if (auto it = previous_->rows_.find(key); it != previous_->rows_.end()) return it->second;
+    if (auto it = (previous_->*writes).find(key); it != (previous_->*writes).end()) return &it->second;
   }
+  return nullptr;
+}
+
+std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
+  if (const auto* row = written(&LogBatch::rows_, key)) return *row;
+  // (A batch that shadows a prefix reads through no other.)
+  if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
   std::string v;
   if (!log_.db_->Get({}, generation_->family, key, &v).ok()) return std::nullopt;
   return v;
@@ -81,15 +89,13 @@ void LogBatch::vault_put(const std::string& key, std::string_view value) {
 }
 
 std::optional<std::string> LogBatch::vault_get(const std::string& key) const {
-  if (auto it = vault_rows_.find(key); it != vault_rows_.end()) return it->second;
-  if (previous_) {
-    if (auto it = previous_->vault_rows_.find(key); it != previous_->vault_rows_.end()) return it->second;
-  }
+  if (const auto* value = written(&LogBatch::vault_rows_, key)) return *value;
   return log_.vault_get(key);
 }
 
 void LogBatch::shadow_projection_prefix(const std::string& prefix) {
   shadowed_prefix_ = prefix;
+  previous_ = nullptr;  // rows under the prefix are this batch's alone
   ++other_writes_;
 }
 
@@ -122,9 +128,8 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
                       const std::array<uint8_t, 16>& digest) {
   auto it = heads_.find(record.partition);
   if (it == heads_.end()) {
-    auto prev = previous_ ? previous_->heads_.find(record.partition) : heads_.end();
-    const bool from_previous = previous_ && prev != previous_->heads_.end();
-    it = heads_.emplace(record.partition, from_previous ? prev->second : log_.head(record.partition)).first;
+    const PartitionHead* before = written(&LogBatch::heads_, record.partition);
+    it = heads_.emplace(record.partition, before ? *before : log_.head(record.partition)).first;
   }
   PartitionHead& head = it->second;
   record.seq = head.seq + 1;
@@ -152,12 +157,7 @@ void LogBatch::append(LogRecord& record, std::string_view event_binary,
 
 const EventIdEntry* LogBatch::pending_event_id(const std::string& seller_id,
                                                const std::string& event_id) const {
-  const std::string key = event_id_key(seller_id, event_id);
-  if (auto it = ids_.find(key); it != ids_.end()) return &it->second;
-  if (previous_) {
-    if (auto it = previous_->ids_.find(key); it != previous_->ids_.end()) return &it->second;
-  }
-  return nullptr;
+  return written(&LogBatch::ids_, event_id_key(seller_id, event_id));
 }
 
 void LogBatch::put_state(std::string_view key, std::string_view value) {
@@ -183,24 +183,20 @@ void LogBatch::put_rejected(const RejectedRecord& r) {
 // Projection rows stay in the overlay until commit, which writes each row's
 // final value once: a row changed by many events of a batch costs one put.
 void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
-  auto [it, inserted] = rows_.try_emplace(key);
-  if (inserted) {
-    overlay_bytes_ += key.size() + kOverlayRowOverhead;
-  } else if (it->second) {
-    overlay_bytes_ -= it->second->size();
-  }
-  it->second.emplace(value);
+  overlay_slot(key).emplace(value);
   overlay_bytes_ += value.size();
 }
 
-void LogBatch::erase_projection_row(const std::string& key) {
+void LogBatch::erase_projection_row(const std::string& key) { overlay_slot(key).reset(); }
+
+std::optional<std::string>& LogBatch::overlay_slot(const std::string& key) {
   auto [it, inserted] = rows_.try_emplace(key);
   if (inserted) {
     overlay_bytes_ += key.size() + kOverlayRowOverhead;
   } else if (it->second) {
-    overlay_bytes_ -= it->second->size();
+    overlay_bytes_ -= it->second->size();  // the value about to be replaced
   }
-  it->second.reset();
+  return it->second;
 }
 
 const std::optional<std::string>* LogBatch::pending_projection_row(const std::string& key) const {
@@ -228,10 +224,7 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     return Status::Error("commit_as_table: only a rebuild's batch of a generation not yet active, without shadow");
   }
   if (!batch.rows_.empty()) {
-    rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(target->family));
-    // The file is written once and rewritten by compaction: the fast codec.
-    options.compression = rocksdb::kLZ4Compression;
-    options.bottommost_compression = rocksdb::kDisableCompressionOption;
+    const rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(target->family));
     const std::string path = dir_ + "/rebuild-" + std::to_string(target->number) + "-" +
                              std::to_string(tables_written_++) + ".sst";
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family);

@@ -320,12 +320,12 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
     } else {
       append_time(end, hi + 1);
     }
+    // A sent message's labels come from its thread (two reads): needed to
+    // match a text query, otherwise only for the rows listed.
+    const bool text_query = !q.q.empty();
     rows.scan(begin, end, true, [&](std::string_view key, std::string_view value) {
       MessageRow m;
       if (!decode_message_row(value, m)) return true;  // corrupt row: skip
-      // A sent message's labels come from its thread (two reads): needed
-      // to match a text query, otherwise only for the rows listed.
-      const bool text_query = !q.q.empty();
       if (!m.received && text_query) label_sent(rows, m, as_of);
       if (!matches(m, q)) return true;
       ++total;
