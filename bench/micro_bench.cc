@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -22,6 +23,7 @@
 #include "projections/returns_queue.h"
 #include "projections/seller_meta.h"
 #include "tests/unit/events_samples.h"
+#include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
 namespace carelog {
@@ -89,12 +91,7 @@ void BM_Ingest(benchmark::State& state) {
       next = 0;
       state.ResumeTiming();
     }
-    std::vector<SourceRecord> recs(batch);
-    for (size_t i = 0; i < batch; ++i) {
-      recs[i].offset = static_cast<int64_t>(next + i);
-      recs[i].next_offset = recs[i].offset + 1;
-      recs[i].value = lines[next + i];
-    }
+    std::vector<SourceRecord> recs = testing::source_records(lines, next, next + batch);
     if (!ingestor->ingest(recs).ok()) return state.SkipWithError("ingest");
     next += batch;
     events += static_cast<int64_t>(batch);
@@ -160,20 +157,10 @@ struct QueryFixture {
     const auto& lines = feed();
     std::map<std::string, int> size;
     for (size_t i = 0; i < lines.size(); i += 2000) {
-      std::vector<SourceRecord> recs;
-      for (size_t j = i; j < std::min(lines.size(), i + 2000); ++j) {
-        SourceRecord r;
-        r.offset = static_cast<int64_t>(j);
-        r.next_offset = r.offset + 1;
-        r.value = lines[j];
-        recs.push_back(r);
-      }
+      std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 2000));
       if (!ingestor.ingest(recs).ok()) return;
     }
-    for (const auto& l : lines) {
-      auto at = l.find("\"seller_id\":\"");
-      ++size[l.substr(at + 13, l.find('"', at + 13) - at - 13)];
-    }
+    for (const auto& l : lines) ++size[testing::json_field(l, "seller_id")];
     for (const auto& [s, n] : size) {
       if (seller.empty() || n > size[seller]) seller = s;
     }

@@ -88,14 +88,7 @@ class BuyerVaultTest : public ::testing::Test {
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
     Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
     lines_ = feed();
-    std::vector<SourceRecord> recs;
-    for (size_t i = 0; i < lines_.size(); ++i) {
-      SourceRecord r;
-      r.offset = static_cast<int64_t>(i);
-      r.next_offset = r.offset + 1;
-      r.value = lines_[i];
-      recs.push_back(r);
-    }
+    std::vector<SourceRecord> recs = testing::source_records(lines_, 0, lines_.size());
     BatchResult res;
     ASSERT_TRUE(ingestor.ingest(recs, &res).ok());
     ASSERT_EQ(res.appended, lines_.size());

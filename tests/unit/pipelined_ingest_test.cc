@@ -22,17 +22,11 @@
 namespace carelog {
 namespace {
 
+using testing::json_field;
 using testing::TempDir;
 
 constexpr uint32_t kPartitions = 3;
 constexpr size_t kBatch = 200;
-
-std::string field(const std::string& line, const std::string& name) {
-  auto at = line.find("\"" + name + "\":\"");
-  if (at == std::string::npos) return "";
-  at += name.size() + 4;
-  return line.substr(at, line.find('"', at) - at);
-}
 
 // Source batches over a generated feed split by seller into partitions,
 // round-robin across partitions as a consumer would receive them, with the
@@ -48,19 +42,17 @@ struct Deliveries {
     o.days = 60;
     o.seed = 11;
     o.events = 12000;
-    std::map<std::string, uint32_t> partition_of;
     generate_feed(o, [&](const std::string& line) {
-      std::string seller = field(line, "seller_id");
-      uint32_t p = static_cast<uint32_t>(std::hash<std::string>{}(seller) % kPartitions);
-      partition_of[seller] = p;
+      std::string seller = json_field(line, "seller_id");
+      uint32_t p = testing::partition_of_seller(seller, kPartitions);
       auto& v = values[p];
       v.push_back(line);
       // A buyer of the first seller asks to be forgotten a third of the way in.
       if (erased_buyer.empty() && v.size() > 1500 && line.find("\"type\":\"order.placed\"") != std::string::npos) {
         erased_seller = seller;
-        erased_buyer = field(line, "buyer_id");
+        erased_buyer = json_field(line, "buyer_id");
         v.push_back(testing::envelope("erase-1", "buyer.erasure_requested",
-                                      R"({"buyer_id":")" + erased_buyer + R"("})", field(line, "occurred_at"),
+                                      R"({"buyer_id":")" + erased_buyer + R"("})", json_field(line, "occurred_at"),
                                       seller));
       }
       // Every 97th event comes again at a new offset (a producer's retry), and
@@ -90,15 +82,10 @@ struct Deliveries {
     for (bool more = true; more;) {
       more = false;
       for (auto& [p, v] : values) {
-        for (size_t k = 0; k < 37 && next[p] < v.size(); ++k, ++next[p]) {
-          SourceRecord r;
-          r.partition = p;
-          r.offset = static_cast<int64_t>(next[p]);
-          r.next_offset = r.offset + 1;
-          r.key = std::nullopt;
-          r.value = v[next[p]];
-          all.push_back(r);
-        }
+        size_t end = std::min(v.size(), next[p] + 37);
+        std::vector<SourceRecord> chunk = testing::source_records(v, next[p], end, p);
+        all.insert(all.end(), chunk.begin(), chunk.end());
+        next[p] = end;
         more = more || next[p] < v.size();
       }
     }

@@ -79,14 +79,7 @@ class QueryShortcutsTest : public ::testing::Test {
     std::vector<std::string> lines;
     generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
     for (size_t i = 0; i < lines.size(); i += 500) {
-      std::vector<SourceRecord> recs;
-      for (size_t j = i; j < std::min(lines.size(), i + 500); ++j) {
-        SourceRecord r;
-        r.offset = static_cast<int64_t>(j);
-        r.next_offset = r.offset + 1;
-        r.value = lines[j];
-        recs.push_back(r);
-      }
+      std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 500));
       Status st = ingestor.ingest(recs);
       ASSERT_TRUE(st.ok()) << st.message();
     }

@@ -38,9 +38,8 @@ struct PartitionedFeed {
     o.seed = 7;
     o.events = events;
     generate_feed(o, [&](const std::string& line) {
-      auto at = line.find("\"seller_id\":\"");
-      std::string seller = line.substr(at + 13, line.find('"', at + 13) - at - 13);
-      values[static_cast<uint32_t>(std::hash<std::string>{}(seller) % kPartitions)].push_back(line);
+      std::string seller = testing::json_field(line, "seller_id");
+      values[testing::partition_of_seller(seller, kPartitions)].push_back(line);
     });
   }
   // Source records [from, to) of every partition, in batches of `batch`;
@@ -51,15 +50,7 @@ struct PartitionedFeed {
       size_t begin = static_cast<size_t>(from * static_cast<double>(v.size()));
       size_t end = static_cast<size_t>(to * static_cast<double>(v.size()));
       for (size_t i = begin; i < end; i += batch) {
-        std::vector<SourceRecord> recs;
-        for (size_t j = i; j < std::min(end, i + batch); ++j) {
-          SourceRecord r;
-          r.partition = p;
-          r.offset = static_cast<int64_t>(j);
-          r.next_offset = r.offset + 1;
-          r.value = v[j];
-          recs.push_back(r);
-        }
+        std::vector<SourceRecord> recs = testing::source_records(v, i, std::min(end, i + batch), p);
         Status st = pipelined ? ingestor.submit(recs) : ingestor.ingest(recs);
         ASSERT_TRUE(st.ok()) << st.message();
       }

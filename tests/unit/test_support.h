@@ -1,11 +1,17 @@
 // Shared helpers for the unit tests: temporary directories and envelopes in
 // the seed's domain (seller A2SELLER0001 on Amazon.fr, order
-// 403-9930700-9360319, the Hello Kitty plush returned as defective).
+// 403-9930700-9360319, the Hello Kitty plush returned as defective), and
+// source records over lines of a feed.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <random>
 #include <string>
+#include <vector>
+
+#include "engine/ingest.h"
 
 namespace carelog::testing {
 
@@ -58,6 +64,39 @@ inline std::string refund(const std::string& refund_id, const std::string& amoun
   std::string r = R"({"refund_id":")" + refund_id + R"(","order_id":")" + order + R"(")";
   if (!return_id.empty()) r += R"(,"return_id":")" + return_id + R"(")";
   return r + R"(,"amount":{"amount":")" + amount + R"(","currency":"EUR"},"refund_kind":")" + kind + R"("})";
+}
+
+// Source records of values[begin, end) in `partition`: each at the offset of
+// its index, next_offset = offset + 1, no key. The records point into
+// `values`, which must outlive them.
+inline std::vector<SourceRecord> source_records(const std::vector<std::string>& values, size_t begin, size_t end,
+                                                uint32_t partition = 0) {
+  std::vector<SourceRecord> out;
+  out.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    SourceRecord r;
+    r.partition = partition;
+    r.offset = static_cast<int64_t>(i);
+    r.next_offset = r.offset + 1;
+    r.value = values[i];
+    out.push_back(r);
+  }
+  return out;
+}
+
+// The string value of the first `"name":"` in `line` (a text search, not a
+// JSON parse); "" when there is none.
+inline std::string json_field(const std::string& line, const std::string& name) {
+  auto at = line.find("\"" + name + "\":\"");
+  if (at == std::string::npos) return "";
+  at += name.size() + 4;
+  return line.substr(at, line.find('"', at) - at);
+}
+
+// The partition of `seller`'s events among `partitions`: the tests' stand-in
+// for a producer's partitioner (a seller's events always share a partition).
+inline uint32_t partition_of_seller(const std::string& seller, uint32_t partitions) {
+  return static_cast<uint32_t>(std::hash<std::string>{}(seller) % partitions);
 }
 
 }  // namespace carelog::testing
