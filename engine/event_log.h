@@ -44,6 +44,8 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "engine/hash_chain.h"
 #include "engine/log_record.h"
 #include "engine/status.h"
@@ -183,7 +185,9 @@ class LogBatch {
   bool requests_erasure_ = false;
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   std::map<std::string, EventIdEntry> ids_;
-  std::unordered_map<std::string, std::optional<std::string>> rows_;  // projection overlay
+  // Projection overlay. Open addressing (docs/PERFORMANCE.md): elements move
+  // on rehash, so no pointer into it outlives a write to it.
+  absl::flat_hash_map<std::string, std::optional<std::string>> rows_;
   std::map<std::string, std::string> vault_rows_;  // vault overlay
   std::map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
   std::optional<std::string> shadowed_prefix_;
