@@ -125,13 +125,11 @@ class LogBatch {
   void put_state(std::string_view key, std::string_view value);
   void set_source_offset(uint32_t partition, int64_t next_offset);
   void put_rejected(const RejectedRecord& r);
-  // Projection rows (full keys, see projection_row_key). Reads through
-  // pending_projection_row see this batch's writes first.
+  // Projection rows (full keys, see projection_row_key).
   void put_projection_row(const std::string& key, std::string_view value);
   void erase_projection_row(const std::string& key);
-  // nullopt: not written in this batch; optional(nullopt): erased in it.
-  const std::optional<std::string>* pending_projection_row(const std::string& key) const;
-  // The row as this batch sees it: its own writes, then its generation's rows.
+  // The row as this batch sees it: its own writes, then those of the batch
+  // it reads through, then its generation's rows.
   std::optional<std::string> projection_row(const std::string& key) const;
   void put_seller_partition(const std::string& seller_id, uint32_t partition);
   // Indexes a derived event for the decisions publisher.

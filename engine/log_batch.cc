@@ -199,11 +199,6 @@ std::optional<std::string>& LogBatch::overlay_slot(const std::string& key) {
   return it->second;
 }
 
-const std::optional<std::string>* LogBatch::pending_projection_row(const std::string& key) const {
-  auto it = rows_.find(key);
-  return it == rows_.end() ? nullptr : &it->second;
-}
-
 void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t partition) {
   std::string v;
   put_be32(v, partition);
