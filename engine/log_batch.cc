@@ -20,8 +20,9 @@ namespace carelog {
 using namespace event_log_detail;
 
 namespace {
-// A row's memory beside its key and value bytes: the hash node, the two
-// strings' headers and their heap blocks.
+// A row's memory beside its key and value bytes: its slot in the overlay's
+// open-addressing table (the two strings' headers, a control byte, the
+// table's free slots) and the strings' heap blocks.
 constexpr size_t kOverlayRowOverhead = 128;
 }  // namespace
 
