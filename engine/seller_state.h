@@ -14,8 +14,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "engine/event_log.h"
 
@@ -84,10 +85,13 @@ class SellerState {
   const EventLog& log_;
   size_t max_cached_;
   std::string key_;  // scratch
-  std::unordered_map<std::string, OrderState> orders_;
-  std::unordered_map<std::string, ReturnState> returns_;
-  std::unordered_map<std::string, ClaimState> claims_;
-  std::unordered_map<std::string, bool> known_;
+  // Open addressing (absl): one probe of a control-byte group per lookup,
+  // where a node-based map costs a bucket, a node and the key, each a cache
+  // miss. Values are returned by copy, so elements may move on rehash.
+  absl::flat_hash_map<std::string, OrderState> orders_;
+  absl::flat_hash_map<std::string, ReturnState> returns_;
+  absl::flat_hash_map<std::string, ClaimState> claims_;
+  absl::flat_hash_map<std::string, bool> known_;
   const std::string& make_key(uint32_t p, std::string_view seller, char kind, std::string_view id);
 };
 
