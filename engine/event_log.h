@@ -120,7 +120,8 @@ class LogBatch {
   // indexes the event id with `digest`. `event_binary` = encode_binary(event).
   void append(LogRecord& record, std::string_view event_binary,
               const std::array<uint8_t, 16>& digest);
-  // The id entry written earlier in this batch, if any.
+  // The id entry written earlier in this batch, if any; valid until the
+  // batch's next append.
   const EventIdEntry* pending_event_id(const std::string& seller_id, const std::string& event_id) const;
   void put_state(std::string_view key, std::string_view value);
   void set_source_offset(uint32_t partition, int64_t next_offset);
@@ -182,12 +183,13 @@ class LogBatch {
   const LogBatch* previous_ = nullptr;  // read_through
   bool requests_erasure_ = false;
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
-  std::map<std::string, EventIdEntry> ids_;
+  // Written by finish() in key order; hash maps (absl) for the fold's lookups.
+  absl::flat_hash_map<std::string, EventIdEntry> ids_;
   // Projection overlay. Open addressing (docs/PERFORMANCE.md): elements move
   // on rehash, so no pointer into it outlives a write to it.
   absl::flat_hash_map<std::string, std::optional<std::string>> rows_;
-  std::map<std::string, std::string> vault_rows_;  // vault overlay
-  std::map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
+  absl::flat_hash_map<std::string, std::string> vault_rows_;  // vault overlay
+  absl::flat_hash_map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
   std::optional<std::string> shadowed_prefix_;
   std::string scratch_;
   size_t appended_ = 0;

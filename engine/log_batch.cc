@@ -24,6 +24,43 @@ namespace {
 // open-addressing table (the two strings' headers, a control byte, the
 // table's free slots) and the strings' heap blocks.
 constexpr size_t kOverlayRowOverhead = 128;
+
+// Bytes [at, at + 8) of `key` as a big-endian number, zero-padded past its end.
+uint64_t key_word(const std::string& key, size_t at) {
+  uint64_t word = 0;
+  for (size_t i = at; i < at + 8; ++i) word = (word << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+  return word;
+}
+
+// The entries of a hash map with string keys, in key order (RocksDB's
+// memtable inserts and table files want them so). Each sort item carries its
+// key's first 24 bytes (partition, seller, row tag and the row key's start):
+// most comparisons then touch neither the entry, scattered in the table, nor
+// its key's bytes on the heap. Zero padding keeps the order of the words
+// that of the keys; equal words fall back to comparing the keys.
+template <class Map>
+std::vector<const typename Map::value_type*> in_key_order(const Map& map) {
+  struct Item {
+    uint64_t words[3];
+    const typename Map::value_type* entry;
+  };
+  std::vector<Item> items;
+  items.reserve(map.size());
+  for (const auto& entry : map) {
+    const std::string& key = entry.first;
+    items.push_back({{key_word(key, 0), key_word(key, 8), key_word(key, 16)}, &entry});
+  }
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    for (int i = 0; i < 3; ++i) {
+      if (a.words[i] != b.words[i]) return a.words[i] < b.words[i];
+    }
+    return a.entry->first < b.entry->first;
+  });
+  std::vector<const typename Map::value_type*> out;
+  out.reserve(items.size());
+  for (const Item& item : items) out.push_back(item.entry);
+  return out;
+}
 }  // namespace
 
 LogBatch::LogBatch(EventLog& log) : log_(log), batch_(std::make_unique<rocksdb::WriteBatch>()) {
@@ -105,9 +142,9 @@ void LogBatch::finish() {
   if (shadowed_prefix_) batch_->DeleteRange(generation_->family, *shadowed_prefix_, prefix_end(*shadowed_prefix_));
   // Inserted in key order: RocksDB's memtable skip list reuses its insert
   // position between neighbouring keys, which random order defeats.
-  for (const auto& [key, entry] : ids_) batch_->Put(log_.ids_cf_, key, encode_id_entry(entry));
-  for (const auto& [key, value] : state_rows_) batch_->Put(log_.state_cf_, key, value);
-  for (const auto& [key, value] : vault_rows_) batch_->Put(log_.vault_cf_, key, value);
+  for (const auto* id : in_key_order(ids_)) batch_->Put(log_.ids_cf_, id->first, encode_id_entry(id->second));
+  for (const auto* state : in_key_order(state_rows_)) batch_->Put(log_.state_cf_, state->first, state->second);
+  for (const auto* vault : in_key_order(vault_rows_)) batch_->Put(log_.vault_cf_, vault->first, vault->second);
   for (const auto* row : sorted_rows()) {
     if (row->second) {
       batch_->Put(generation_->family, row->first, *row->second);
@@ -118,11 +155,7 @@ void LogBatch::finish() {
 }
 
 std::vector<const std::pair<const std::string, std::optional<std::string>>*> LogBatch::sorted_rows() const {
-  std::vector<const std::pair<const std::string, std::optional<std::string>>*> rows;
-  rows.reserve(rows_.size());
-  for (const auto& row : rows_) rows.push_back(&row);
-  std::sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  return rows;
+  return in_key_order(rows_);
 }
 
 void LogBatch::append(LogRecord& record, std::string_view event_binary,
