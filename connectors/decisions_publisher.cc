@@ -1,5 +1,8 @@
 #include "connectors/decisions_publisher.h"
 
+#include <map>
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 namespace carelog {
@@ -29,7 +32,49 @@ Status DecisionsPublisher::create(const std::string& brokers, const std::map<std
 }
 
 DecisionsPublisher::~DecisionsPublisher() {
+  stop();
   if (rk_) rd_kafka_flush(rk_.get(), 10000);
+}
+
+void DecisionsPublisher::start() { thread_ = std::thread([this] { run(); }); }
+
+void DecisionsPublisher::notify() {
+  {
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+  }
+  wake_.notify_one();
+}
+
+Status DecisionsPublisher::error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+Status DecisionsPublisher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  return error();
+}
+
+void DecisionsPublisher::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait(lock, [this] { return notified_ || stopping_; });
+    if (stopping_) return;  // the caller publishes what is left (publish_pending)
+    notified_ = false;
+    lock.unlock();
+    Status st = publish_pending();
+    lock.lock();
+    if (!st.ok()) {
+      error_ = st;
+      return;
+    }
+  }
 }
 
 void DecisionsPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -42,12 +87,21 @@ void DecisionsPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, v
 
 Status DecisionsPublisher::publish_pending(uint64_t* published) {
   uint64_t total = 0;
+  std::map<uint32_t, uint64_t> cursors;  // partitions with derived events past their cursor
   for (const auto& [partition, head] : log_->heads()) {
     uint64_t cursor = log_->publish_cursor(partition);
-    if (cursor >= head.seq) continue;
-    for (;;) {
+    if (cursor < head.seq) cursors[partition] = cursor;
+  }
+  // Each round produces up to 10,000 events per partition, waits for every
+  // acknowledgement once, then moves the cursors of what was acknowledged.
+  while (!cursors.empty()) {
+    std::map<uint32_t, std::vector<uint64_t>> round;
+    for (const auto& [partition, cursor] : cursors) {
       auto seqs = log_->derived_after(partition, cursor, 10000);
-      if (seqs.empty()) break;
+      if (!seqs.empty()) round.emplace(partition, std::move(seqs));
+    }
+    if (round.empty()) break;
+    for (const auto& [partition, seqs] : round) {
       for (uint64_t seq : seqs) {
         auto rec = log_->read_record(partition, seq);
         if (!rec) return Status::Error("derived event at partition " + std::to_string(partition) + " seq " +
@@ -66,20 +120,22 @@ Status DecisionsPublisher::publish_pending(uint64_t* published) {
           rd_kafka_poll(rk_.get(), 50);
         }
       }
-      rd_kafka_resp_err_t e = rd_kafka_flush(rk_.get(), 60000);
-      if (e) return Status::Error("flush to " + topic_ + ": " + rd_kafka_err2str(e));
-      if (failed_ > 0) {
-        failed_ = 0;
-        return Status::Error("derived events not delivered to " + topic_ + ": " + last_error_);
-      }
-      // Everything up to the last seq is acknowledged: move the cursor.
-      cursor = seqs.back();
-      Status st = log_->set_publish_cursor(partition, cursor);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_flush(rk_.get(), 60000);
+    if (e) return Status::Error("flush to " + topic_ + ": " + rd_kafka_err2str(e));
+    if (failed_ > 0) {
+      failed_ = 0;
+      return Status::Error("derived events not delivered to " + topic_ + ": " + last_error_);
+    }
+    // Everything produced is acknowledged: move the cursors.
+    for (const auto& [partition, seqs] : round) {
+      Status st = log_->set_publish_cursor(partition, seqs.back());
       if (!st.ok()) return st;
+      cursors[partition] = seqs.back();
       total += seqs.size();
+      if (metrics_) metrics_->published += seqs.size();
     }
   }
-  if (metrics_) metrics_->published += total;
   if (published) *published = total;
   return Status::Ok();
 }

@@ -254,6 +254,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     spdlog::error("{}", st.message());
     return 1;
   }
+  publisher->start();
   StatsLogger stats(metrics, cfg.stats_interval_s);
   RestoreReporter restores(ownership, metrics, cfg.stats_interval_s > 0 ? cfg.stats_interval_s : 10);
   int code = 0;
@@ -284,7 +285,8 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
     source->committed(done);
     source->drop_in_hand();  // the batch's bytes were copied into the log batch
     restores.report();
-    if (res.derived > 0) st = publisher->publish_pending();
+    if (res.derived > 0) publisher->notify();
+    st = publisher->error();
     if (!st.ok()) {
       spdlog::error("ingest stopped: {}", st.message());
       code = 1;
@@ -300,6 +302,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
   }
   st = source->close();  // may commit a batch in hand (revocation)
   if (st.ok()) st = flushed;
+  if (Status published = publisher->stop(); st.ok()) st = published;
   if (st.ok()) st = publisher->publish_pending();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
