@@ -15,7 +15,8 @@ void log_to_spdlog(const rd_kafka_t* rk, int level, const char* facility, const 
 }  // namespace
 
 Status make_kafka_conf(const std::string& brokers, const std::map<std::string, std::string>& props,
-                       const std::map<std::string, std::string>& overrides, KafkaConf& out) {
+                       const std::map<std::string, std::string>& overrides, KafkaConf& out,
+                       const std::map<std::string, std::string>& defaults) {
   KafkaConf conf(rd_kafka_conf_new());
   rd_kafka_conf_set_log_cb(conf.get(), log_to_spdlog);
   char err[512];
@@ -28,6 +29,9 @@ Status make_kafka_conf(const std::string& brokers, const std::map<std::string, s
     return Status::Ok();
   };
   Status st = set("bootstrap.servers", brokers);
+  for (auto& [k, v] : defaults) {
+    if (st.ok()) st = set(k, v);
+  }
   for (auto& [k, v] : props) {
     if (st.ok()) st = set(k, v);
   }

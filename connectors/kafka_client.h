@@ -34,10 +34,12 @@ struct PartitionListDeleter {
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
-// Builds a configuration: bootstrap.servers, then `props` (the [kafka] table),
-// then `overrides` (what the client itself requires). Errors name the property.
+// Builds a configuration: bootstrap.servers, then `defaults` (the client's
+// tuning, which the user may change), then `props` (the [kafka] table), then
+// `overrides` (what the client itself requires). Errors name the property.
 Status make_kafka_conf(const std::string& brokers, const std::map<std::string, std::string>& props,
-                       const std::map<std::string, std::string>& overrides, KafkaConf& out);
+                       const std::map<std::string, std::string>& overrides, KafkaConf& out,
+                       const std::map<std::string, std::string>& defaults = {});
 
 // Creates `topic` with `partitions` partitions (replication factor 1 unless the
 // broker defaults otherwise) and the given topic configs; "already exists" is

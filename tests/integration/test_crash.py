@@ -23,10 +23,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(brokers, topic, 
     # member would wait out the killed one's session, and the next kills would
     # land before it consumed anything).
     args = dict(data_dir=data, topic=topic, brokers=brokers,
-                extra=["--batch-size", "500", *static_member(tmp_path, "crash-test")])
+                extra=["--batch-size", "100", *static_member(tmp_path, "crash-test")])
     while kills < 6:
         engine = Engine(**args).start()
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.2, 1.0))
         engine.kill()
         kills += 1
         counted = sum(off for _, off in stored_offsets(data).values())  # source records consumed
