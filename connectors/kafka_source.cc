@@ -30,14 +30,15 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
                                {"enable.partition.eof", "false"}},
                               conf,
                               // The prefetch queue (one queue for all the partitions of
-                              // the consumer) holds up to 64 MiB, whatever the number of
-                              // messages. Once over its bounds, librdkafka 2.0 stops
-                              // fetching for a whole second (fetch.queue.backoff.ms
-                              // came in 2.1): the queue must hold more than a second
-                              // of ingest. 16 MiB (~45,000 events) ran dry every
-                              // second and held the ingest near 54,000 events/s
-                              // (docs/PERFORMANCE.md).
-                              {{"queued.max.messages.kbytes", "65536"}, {"queued.min.messages", "10000000"}});
+                              // the consumer) holds up to 64 MiB or 250,000 messages
+                              // (~180,000 events of 356 bytes fill the 64 MiB; the
+                              // count bounds the per-message overhead of tiny ones).
+                              // Once over a bound, librdkafka 2.0 stops fetching for a
+                              // whole second (fetch.queue.backoff.ms came in 2.1): the
+                              // queue must hold more than a second of ingest. 16 MiB
+                              // (~45,000 events) ran dry every second and held the
+                              // ingest near 54,000 events/s (docs/PERFORMANCE.md).
+                              {{"queued.max.messages.kbytes", "65536"}, {"queued.min.messages", "250000"}});
   if (!st.ok()) return st;
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_cb);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaSource::error_cb);
