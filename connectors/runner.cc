@@ -302,7 +302,8 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
   }
   st = source->close();  // may commit a batch in hand (revocation)
   if (st.ok()) st = flushed;
-  if (Status published = publisher->stop(); st.ok()) st = published;
+  // (An error of the publisher's that stopped the loop is logged already.)
+  if (Status published = publisher->stop(); st.ok() && code == 0) st = published;
   if (st.ok()) st = publisher->publish_pending();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
