@@ -3,10 +3,24 @@ the last restart every event is in the log exactly once, the hash chains
 verify, and the stored offsets equal the topic's end offsets."""
 import json
 import random
+import re
 import time
 
-from conftest import (Engine, carelog, consume_all, end_offsets, generate, log_records,
+from conftest import (Engine, carelog, consume_all, end_offsets, generate, http_get, log_records,
                       produce_with_carelog, static_member, stored_offsets, wait_caught_up)
+
+
+def ingested_since_start(engine, at_least, timeout=60):
+    """Waits until the engine's /metrics count `at_least` events ingested."""
+    port = engine.http_port()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        _, body = http_get(port, "/metrics")
+        m = re.search(r"^carelog_events_ingested_total (\d+)", body, re.M)
+        if m and int(m.group(1)) >= at_least:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the engine ingested nothing in {timeout} s:\n{engine.output()[-2000:]}")
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(brokers, topic, tmp_path):
@@ -26,7 +40,11 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(brokers, topic, 
                 extra=["--batch-size", "100", *static_member(tmp_path, "crash-test")])
     while kills < 6:
         engine = Engine(**args).start()
-        time.sleep(rng.uniform(0.2, 1.0))
+        # Each kill lands once this run has committed something, at a random
+        # moment after it: never before the first batch on a slow machine,
+        # still while work is left on a fast one.
+        ingested_since_start(engine, at_least=1)
+        time.sleep(rng.uniform(0.0, 0.5))
         engine.kill()
         kills += 1
         counted = sum(off for _, off in stored_offsets(data).values())  # source records consumed
