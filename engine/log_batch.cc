@@ -256,7 +256,11 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     const rocksdb::Options options(db_->GetDBOptions(), db_->GetOptions(target->family));
     const std::string path = dir_ + "/rebuild-" + std::to_string(target->number) + "-" +
                              std::to_string(tables_written_++) + ".sst";
-    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family);
+    // The file's pages stay in the page cache (the writer's default drops
+    // them as it writes): the fold reads its rows again at once, and every
+    // such read went to the disk (docs/PERFORMANCE.md).
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family,
+                                  /*invalidate_page_cache=*/false);
     rocksdb::Status s = writer.Open(path);
     for (const auto* row : batch.sorted_rows()) {
       if (!s.ok()) break;
