@@ -85,8 +85,7 @@ void DecisionsPublisher::on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, v
   }
 }
 
-Status DecisionsPublisher::publish_pending(uint64_t* published) {
-  uint64_t total = 0;
+Status DecisionsPublisher::publish_pending() {
   std::map<uint32_t, uint64_t> cursors;  // partitions with derived events past their cursor
   for (const auto& [partition, head] : log_->heads()) {
     uint64_t cursor = log_->publish_cursor(partition);
@@ -132,11 +131,9 @@ Status DecisionsPublisher::publish_pending(uint64_t* published) {
       Status st = log_->set_publish_cursor(partition, seqs.back());
       if (!st.ok()) return st;
       cursors[partition] = seqs.back();
-      total += seqs.size();
       if (metrics_) metrics_->published += seqs.size();
     }
   }
-  if (published) *published = total;
   return Status::Ok();
 }
 

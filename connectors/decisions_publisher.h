@@ -35,9 +35,9 @@ class DecisionsPublisher {
                        std::unique_ptr<DecisionsPublisher>& out);
   ~DecisionsPublisher();  // stops the thread, then flushes the producer
 
-  // Publishes every derived event past the cursors; returns how many. Not
-  // while the thread runs (before start or after stop).
-  Status publish_pending(uint64_t* published = nullptr);
+  // Publishes every derived event past the cursors. Not while the thread
+  // runs (before start or after stop).
+  Status publish_pending();
 
   // Starts the publishing thread; notify() after every commit that derived
   // events wakes it for a round of publish_pending.

@@ -168,8 +168,6 @@ class LogBatch {
  private:
   friend class EventLog;
   void finish();  // adds the heads and the projection rows' final values
-  // The overlay's rows in key order.
-  std::vector<const std::pair<const std::string, std::optional<std::string>>*> sorted_rows() const;
   // The overlay's entry for `key` (created if absent), its bytes counted.
   std::optional<std::string>& overlay_slot(const std::string& key);
   // `key` as written by this batch, else by the batch read through; null if neither.

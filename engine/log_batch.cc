@@ -145,17 +145,13 @@ void LogBatch::finish() {
   for (const auto* id : in_key_order(ids_)) batch_->Put(log_.ids_cf_, id->first, encode_id_entry(id->second));
   for (const auto* state : in_key_order(state_rows_)) batch_->Put(log_.state_cf_, state->first, state->second);
   for (const auto* vault : in_key_order(vault_rows_)) batch_->Put(log_.vault_cf_, vault->first, vault->second);
-  for (const auto* row : sorted_rows()) {
+  for (const auto* row : in_key_order(rows_)) {
     if (row->second) {
       batch_->Put(generation_->family, row->first, *row->second);
     } else {
       batch_->Delete(generation_->family, row->first);
     }
   }
-}
-
-std::vector<const std::pair<const std::string, std::optional<std::string>>*> LogBatch::sorted_rows() const {
-  return in_key_order(rows_);
 }
 
 void LogBatch::append(LogRecord& record, std::string_view event_binary,
@@ -262,7 +258,7 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family,
                                   /*invalidate_page_cache=*/false);
     rocksdb::Status s = writer.Open(path);
-    for (const auto* row : batch.sorted_rows()) {
+    for (const auto* row : in_key_order(batch.rows_)) {
       if (!s.ok()) break;
       s = row->second ? writer.Put(row->first, *row->second) : writer.Delete(row->first);
     }
