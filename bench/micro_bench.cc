@@ -1,7 +1,8 @@
 // Micro-benchmarks (Google Benchmark) of the engine's parts, to see where an
 // event's time goes: decode+validate per event type, the ingest step (log
 // append, domain rules, projections, sealing) per batch size, each
-// projection's fold, and each query on the largest seller of a generated feed.
+// projection's fold (into in-memory rows, and as the engine folds: into
+// batches over RocksDB), and each query on the largest seller of a generated feed.
 // Run with scripts/microbench; the end-to-end figures are scripts/bench's.
 #include <benchmark/benchmark.h>
 
@@ -15,6 +16,7 @@
 #include "connectors/query_service.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
+#include "engine/projector.h"
 #include "events/json_decoder.h"
 #include "projections/memory_rows.h"
 #include "projections/order_facts.h"
@@ -103,7 +105,7 @@ void BM_Ingest(benchmark::State& state) {
 }
 BENCHMARK(BM_Ingest)->Arg(1)->Arg(100)->Arg(2000)->Unit(benchmark::kMicrosecond);
 
-// ---- each projection's fold, on the decoded feed ----
+// ---- each projection's own cost: its fold into in-memory rows (a std::map) ----
 template <class P>
 std::unique_ptr<P> make() {
   return std::make_unique<P>();
@@ -144,6 +146,72 @@ BENCHMARK(BM_Fold<OrderFactsProjection>);
 BENCHMARK(BM_Fold<MessagesProjection>);
 BENCHMARK(BM_Fold<ReturnsQueueProjection>);
 BENCHMARK(BM_Fold<OrderHistoryProjection>);
+
+// ---- each projection's fold as the engine runs it ----
+// Projector::apply into source LogBatches over a RocksDB data dir (the
+// batch's overlay, then the database), a batch committed every 2,000 events
+// as the ingest's are: BM_Fold above without its std::map, and with the
+// base projections (seller meta, order facts) the others read. No decode,
+// no log append, no domain rules (those are BM_Ingest's).
+const std::vector<LogRecord>& feed_records() {
+  static const std::vector<LogRecord> records = [] {
+    JsonDecoder decoder;
+    std::vector<LogRecord> out;
+    for (const auto& l : feed()) {
+      auto r = decoder.decode(l);
+      if (!r) continue;
+      LogRecord rec;
+      rec.seq = out.size() + 1;
+      rec.event = std::move(r.value());
+      out.push_back(std::move(rec));
+    }
+    return out;
+  }();
+  return records;
+}
+
+void BM_EngineFold(benchmark::State& state) {
+  const std::string only = state.range(0) < 0 ? "all" : projection_names()[static_cast<size_t>(state.range(0))];
+  constexpr size_t kBatch = 2000;
+  const auto& records = feed_records();
+  std::string dir = temp_dir("fold");
+  std::unique_ptr<EventLog> log;
+  if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
+  auto projector = std::make_unique<Projector>(*log, ProjectorOptions{}, only);
+  auto batch = std::make_unique<LogBatch>(*log);
+  size_t i = 0;
+  for (auto _ : state) {
+    if (i == records.size()) {  // a fresh data dir when the feed is used up
+      state.PauseTiming();
+      batch.reset();
+      projector.reset();
+      log.reset();
+      std::filesystem::remove_all(dir);
+      if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
+      projector = std::make_unique<Projector>(*log, ProjectorOptions{}, only);
+      batch = std::make_unique<LogBatch>(*log);
+      i = 0;
+      state.ResumeTiming();
+    }
+    projector->apply(records[i], *batch);
+    if (++i % kBatch == 0 || i == records.size()) {
+      if (!log->commit(*batch).ok()) return state.SkipWithError("commit");
+      batch = std::make_unique<LogBatch>(*log);
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  std::string label = "seller_meta+order_facts";
+  if (only == "all") label = "all";
+  else if (!is_base_projection(only)) label.append("+").append(only);
+  state.SetLabel(label);
+  batch.reset();
+  projector.reset();
+  log.reset();
+  std::filesystem::remove_all(dir);
+}
+// -1: every projection; 1: the base projections alone (0 would fold the
+// same two); 2-4: each other projection with them (projection_names()).
+BENCHMARK(BM_EngineFold)->Arg(-1)->DenseRange(1, 4);
 
 // ---- each query, on the largest seller of the feed, from RocksDB ----
 struct QueryFixture {
