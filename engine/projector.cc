@@ -15,18 +15,22 @@ namespace {
 class BatchSellerRows : public SellerRowWriter {
  public:
   BatchSellerRows(LogBatch& batch, uint32_t partition, const std::string& seller)
-      : batch_(batch), prefix_(projection_row_key(partition, seller, "")) {}
-  std::optional<std::string> get(std::string_view key) const override {
-    return batch_.projection_row(prefix_ + std::string(key));
-  }
-  void put(std::string_view key, std::string_view value) override {
-    batch_.put_projection_row(prefix_ + std::string(key), value);
-  }
-  void erase(std::string_view key) override { batch_.erase_projection_row(prefix_ + std::string(key)); }
+      : batch_(batch), key_(projection_row_key(partition, seller, "")), prefix_size_(key_.size()) {}
+  std::optional<std::string> get(std::string_view key) const override { return batch_.projection_row(full_key(key)); }
+  void put(std::string_view key, std::string_view value) override { batch_.put_projection_row(full_key(key), value); }
+  void erase(std::string_view key) override { batch_.erase_projection_row(full_key(key)); }
 
  private:
+  // The row's full key, built in one buffer that keeps its capacity (a row
+  // access allocated two strings before).
+  const std::string& full_key(std::string_view key) const {
+    key_.resize(prefix_size_);
+    key_.append(key);
+    return key_;
+  }
   LogBatch& batch_;
-  std::string prefix_;
+  mutable std::string key_;  // the seller's prefix, then the last row key asked for
+  size_t prefix_size_;
 };
 
 }  // namespace
