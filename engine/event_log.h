@@ -164,6 +164,10 @@ class LogBatch {
   // Approximate memory held by the projection-row overlay (keys, values and
   // per-row overhead), for callers that bound a long batch by memory.
   size_t overlay_bytes() const { return overlay_bytes_; }
+  // Rows in the overlay; room for `rows` of them (a long batch that knows
+  // its size, so that the table does not grow by rehashing every row).
+  size_t overlay_rows() const { return rows_.size(); }
+  void reserve_rows(size_t rows) { rows_.reserve(rows); }
 
  private:
   friend class EventLog;

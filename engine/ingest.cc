@@ -126,9 +126,11 @@ Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* comm
   // Opening the batch waits while the gate is paused; the batch in flight
   // leaves the gate from its own thread, so that wait always ends.
   pending->batch = std::make_unique<LogBatch>(log_);
+  pending->batch->reserve_rows(last_batch_rows_);
   pending->batch->read_through(in_flight_ ? in_flight_->batch.get() : nullptr);
   fold(records, *pending);
   pending->batch->read_through(nullptr);
+  last_batch_rows_ = pending->batch->overlay_rows();
 
   Status st = finish_in_flight(committed);
   if (!st.ok()) return st;  // `pending` was folded on top of the failed batch: dropped with it

@@ -137,6 +137,7 @@ class Ingestor {
   Projector projector_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
   std::unique_ptr<Pending> in_flight_;       // folded, its commit started
+  size_t last_batch_rows_ = 0;  // projection rows the last batch wrote: room made for as many
   SerialWorker committer_;  // last: destroyed first, after the commit in flight
 };
 
