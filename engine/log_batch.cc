@@ -45,17 +45,19 @@ void fetch_value(const std::optional<std::string>& v) {
 void fetch_value(const EventIdEntry&) {}  // inline in its entry
 
 // Calls fn(entry) for the entries of a hash map with string keys, in key
-// order (RocksDB's memtable inserts and table files want them so). Each sort
-// item carries its key's first 48 bytes (partition, seller, row tag and most
-// row keys whole: a seller's order ids share their first 12 bytes, so 24
-// bytes left most comparisons to the keys): most comparisons then touch
-// neither the entry, scattered in the table, nor its key's bytes on the
-// heap. Zero padding keeps the
-// order of the words that of the keys; equal words fall back to comparing
-// the keys. Entries, keys and values are fetched kFetchAhead (entries: twice
-// that) ahead of their turn: a replay table's rows are ~400,000 entries
-// spread over 64 MiB, and a cache miss per row was the largest part of
-// writing them (docs/PERFORMANCE.md).
+// order (RocksDB's memtable inserts and table files want them so).
+//
+// Each sort item carries its key's first 48 bytes (partition, seller, row
+// tag and most row keys whole: a seller's order ids share their first 12
+// bytes, so 24 bytes left most comparisons to the keys), so that most
+// comparisons touch neither the entry, scattered in the table, nor its key's
+// bytes on the heap. Zero padding keeps the order of the words that of the
+// keys; equal words fall back to comparing the keys.
+//
+// Entries, keys and values are fetched kFetchAhead (entries: twice that)
+// ahead of their turn: a replay table's rows are ~400,000 entries spread over
+// 64 MiB, and a cache miss per row was the largest part of writing them
+// (docs/PERFORMANCE.md).
 template <class Map, class Fn>
 void for_each_in_key_order(const Map& map, Fn&& fn) {
   using Entry = typename Map::value_type;
@@ -77,6 +79,7 @@ void for_each_in_key_order(const Map& map, Fn&& fn) {
     item.entry = entries[i];
     items.push_back(item);
   }
+  entries = {};  // the items hold the pointers now
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     for (size_t i = 0; i < kSortWords; ++i) {
       if (a.words[i] != b.words[i]) return a.words[i] < b.words[i];
