@@ -53,6 +53,24 @@ std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
+// A data dir of its own, opened empty again whenever a benchmark has used up
+// the feed, and removed at the end (declare it before whatever reads its log).
+struct ScratchLog {
+  explicit ScratchLog(const std::string& name) : dir(temp_dir(name)) {}
+  ~ScratchLog() {
+    log.reset();
+    std::filesystem::remove_all(dir);
+  }
+  // Drops the log (nothing may read it any more) and opens an empty one.
+  bool reopen() {
+    log.reset();
+    std::filesystem::remove_all(dir);
+    return EventLog::open(dir, {}, log).ok();
+  }
+  std::string dir;
+  std::unique_ptr<EventLog> log;
+};
+
 // ---- decode + validate, per event type ----
 void BM_Decode(benchmark::State& state) {
   const auto samples = testing::all_samples();
@@ -75,21 +93,18 @@ BENCHMARK(BM_Decode)->DenseRange(0, kEventTypeCount - 1);
 void BM_Ingest(benchmark::State& state) {
   const size_t batch = static_cast<size_t>(state.range(0));
   const auto& lines = feed();
-  std::string dir = temp_dir("ingest");
-  std::unique_ptr<EventLog> log;
-  if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
+  ScratchLog scratch("ingest");
+  if (!scratch.reopen()) return state.SkipWithError("open");
   EngineMetrics metrics;
-  auto ingestor = std::make_unique<Ingestor>(*log, IngestOptions{"bench", {}, {}}, metrics, nullptr);
+  auto ingestor = std::make_unique<Ingestor>(*scratch.log, IngestOptions{"bench", {}, {}}, metrics, nullptr);
   size_t next = 0;
   int64_t events = 0;
   for (auto _ : state) {
     if (next + batch > lines.size()) {  // a fresh log when the feed is used up
       state.PauseTiming();
       ingestor.reset();
-      log.reset();
-      std::filesystem::remove_all(dir);
-      if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
-      ingestor = std::make_unique<Ingestor>(*log, IngestOptions{"bench", {}, {}}, metrics, nullptr);
+      if (!scratch.reopen()) return state.SkipWithError("open");
+      ingestor = std::make_unique<Ingestor>(*scratch.log, IngestOptions{"bench", {}, {}}, metrics, nullptr);
       next = 0;
       state.ResumeTiming();
     }
@@ -99,9 +114,6 @@ void BM_Ingest(benchmark::State& state) {
     events += static_cast<int64_t>(batch);
   }
   state.SetItemsProcessed(events);
-  ingestor.reset();
-  log.reset();
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_Ingest)->Arg(1)->Arg(100)->Arg(2000)->Unit(benchmark::kMicrosecond);
 
@@ -174,29 +186,26 @@ void BM_EngineFold(benchmark::State& state) {
   const std::string only = state.range(0) < 0 ? "all" : projection_names()[static_cast<size_t>(state.range(0))];
   constexpr size_t kBatch = 2000;
   const auto& records = feed_records();
-  std::string dir = temp_dir("fold");
-  std::unique_ptr<EventLog> log;
-  if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
-  auto projector = std::make_unique<Projector>(*log, ProjectorOptions{}, only);
-  auto batch = std::make_unique<LogBatch>(*log);
+  ScratchLog scratch("fold");
+  if (!scratch.reopen()) return state.SkipWithError("open");
+  auto projector = std::make_unique<Projector>(*scratch.log, ProjectorOptions{}, only);
+  auto batch = std::make_unique<LogBatch>(*scratch.log);
   size_t i = 0;
   for (auto _ : state) {
     if (i == records.size()) {  // a fresh data dir when the feed is used up
       state.PauseTiming();
       batch.reset();
       projector.reset();
-      log.reset();
-      std::filesystem::remove_all(dir);
-      if (!EventLog::open(dir, {}, log).ok()) return state.SkipWithError("open");
-      projector = std::make_unique<Projector>(*log, ProjectorOptions{}, only);
-      batch = std::make_unique<LogBatch>(*log);
+      if (!scratch.reopen()) return state.SkipWithError("open");
+      projector = std::make_unique<Projector>(*scratch.log, ProjectorOptions{}, only);
+      batch = std::make_unique<LogBatch>(*scratch.log);
       i = 0;
       state.ResumeTiming();
     }
     projector->apply(records[i], *batch);
     if (++i % kBatch == 0 || i == records.size()) {
-      if (!log->commit(*batch).ok()) return state.SkipWithError("commit");
-      batch = std::make_unique<LogBatch>(*log);
+      if (!scratch.log->commit(*batch).ok()) return state.SkipWithError("commit");
+      batch = std::make_unique<LogBatch>(*scratch.log);
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -204,10 +213,6 @@ void BM_EngineFold(benchmark::State& state) {
   if (only == "all") label = "all";
   else if (!is_base_projection(only)) label.append("+").append(only);
   state.SetLabel(label);
-  batch.reset();
-  projector.reset();
-  log.reset();
-  std::filesystem::remove_all(dir);
 }
 // -1: every projection; 1: the base projections alone (0 would fold the
 // same two); 2-4: each other projection with them (projection_names()).

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -27,9 +28,10 @@ constexpr size_t kOverlayRowOverhead = 128;
 
 // Bytes [at, at + 8) of `key` as a big-endian number, zero-padded past its end.
 uint64_t key_word(const std::string& key, size_t at) {
-  uint64_t word = 0;
-  for (size_t i = at; i < at + 8; ++i) word = (word << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
-  return word;
+  if (at + 8 <= key.size()) return get_be64(key.data() + at);
+  char tail[8] = {};
+  if (at < key.size()) std::memcpy(tail, key.data() + at, key.size() - at);
+  return get_be64(tail);
 }
 
 // Cache lines fetched ahead of their use, for walks over entries scattered

@@ -185,8 +185,14 @@ class Rebuild {
     Progress& pr = progress_.at(partition);
     if (options_.until_seq) to_seq = std::min(to_seq, *options_.until_seq);
     if (pr.stopped || to_seq <= pr.done) return Status::Ok();
-    auto batch = std::make_unique<LogBatch>(log_, generation_);
-    batch->reserve_rows(table_rows_);
+    // Room for as many rows as the last full table held: the table then
+    // never grows by rehashing every row it holds.
+    auto new_batch = [&] {
+      auto b = std::make_unique<LogBatch>(log_, generation_);
+      b->reserve_rows(table_rows_);
+      return b;
+    };
+    auto batch = new_batch();
     const uint64_t start_seq = start_.count(partition) ? start_.at(partition).seq : 0;
     size_t in_batch = 0;
     Status inner = Status::Ok();
@@ -208,8 +214,7 @@ class Rebuild {
         table_rows_ = batch->overlay_rows();
         inner = commit_fold(*batch);
         if (!inner.ok()) return false;
-        batch = std::make_unique<LogBatch>(log_, generation_);
-        batch->reserve_rows(table_rows_);
+        batch = new_batch();
       }
       if (++in_batch >= options_.batch_size) {
         count_done(in_batch);
@@ -261,9 +266,7 @@ class Rebuild {
   uint64_t total_ = 0;
   std::mutex report_mutex_;  // report_ and the progress callback, shared by the fold threads
   std::atomic<bool> failed_{false};
-  // Rows in the last full table of any partition: a new batch makes room for
-  // as many (its table then never grows by rehashing every row it holds).
-  std::atomic<size_t> table_rows_{0};
+  std::atomic<size_t> table_rows_{0};  // rows in the last full table of any partition (fold)
 };
 
 uint64_t count(const std::map<uint32_t, PartitionHead>& heads) {
