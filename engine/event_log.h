@@ -48,6 +48,7 @@
 
 #include "engine/hash_chain.h"
 #include "engine/log_record.h"
+#include "engine/row_overlay.h"
 #include "engine/status.h"
 #include "events/rejection.h"
 #include "projections/rows.h"
@@ -163,7 +164,7 @@ class LogBatch {
   bool empty() const;
   // Approximate memory held by the projection-row overlay (keys, values and
   // per-row overhead), for callers that bound a long batch by memory.
-  size_t overlay_bytes() const { return overlay_bytes_; }
+  size_t overlay_bytes() const { return rows_.bytes(); }
   // Rows in the overlay; room for `rows` of them (a long batch that knows
   // its size, so that the table does not grow by rehashing every row).
   size_t overlay_rows() const { return rows_.size(); }
@@ -172,8 +173,6 @@ class LogBatch {
  private:
   friend class EventLog;
   void finish();  // adds the heads and the projection rows' final values
-  // The overlay's entry for `key` (created if absent), its bytes counted.
-  std::optional<std::string>& overlay_slot(const std::string& key);
   // `key` as written by this batch, else by the batch read through; null if neither.
   template <class Map>
   const typename Map::mapped_type* written(Map LogBatch::*writes, const typename Map::key_type& key) const;
@@ -187,16 +186,14 @@ class LogBatch {
   std::map<uint32_t, PartitionHead> heads_;  // heads after this batch
   // Written by finish() in key order; hash maps (absl) for the fold's lookups.
   absl::flat_hash_map<std::string, EventIdEntry> ids_;
-  // Projection overlay. Open addressing (docs/PERFORMANCE.md): elements move
-  // on rehash, so no pointer into it outlives a write to it.
-  absl::flat_hash_map<std::string, std::optional<std::string>> rows_;
+  // Projection overlay: no pointer into it outlives a write to it.
+  RowOverlay rows_;
   absl::flat_hash_map<std::string, std::string> vault_rows_;  // vault overlay
   absl::flat_hash_map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
   std::optional<std::string> shadowed_prefix_;
   std::string scratch_;
   size_t appended_ = 0;
   size_t other_writes_ = 0;
-  size_t overlay_bytes_ = 0;
 };
 
 class EventLog {

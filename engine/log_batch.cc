@@ -21,13 +21,8 @@ namespace carelog {
 using namespace event_log_detail;
 
 namespace {
-// A row's memory beside its key and value bytes: its slot in the overlay's
-// open-addressing table (the two strings' headers, a control byte, the
-// table's free slots) and the strings' heap blocks.
-constexpr size_t kOverlayRowOverhead = 128;
-
 // Bytes [at, at + 8) of `key` as a big-endian number, zero-padded past its end.
-uint64_t key_word(const std::string& key, size_t at) {
+uint64_t key_word(std::string_view key, size_t at) {
   if (at + 8 <= key.size()) return get_be64(key.data() + at);
   char tail[8] = {};
   if (at < key.size()) std::memcpy(tail, key.data() + at, key.size() - at);
@@ -41,10 +36,8 @@ constexpr size_t kFetchAhead = 8;
 constexpr size_t kSortWords = 6;
 void fetch(const void* p) { __builtin_prefetch(p); }
 void fetch_value(const std::string& v) { fetch(v.data()); }
-void fetch_value(const std::optional<std::string>& v) {
-  if (v) fetch(v->data());
-}
 void fetch_value(const EventIdEntry&) {}  // inline in its entry
+void fetch_value(const RowOverlay::Row& r) { fetch(r.data); }
 
 // Calls fn(entry) for the entries of a hash map with string keys, in key
 // order (RocksDB's memtable inserts and table files want them so).
@@ -75,7 +68,7 @@ void for_each_in_key_order(const Map& map, Fn&& fn) {
   items.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (i + kFetchAhead < n) fetch(entries[i + kFetchAhead]->first.data());
-    const std::string& key = entries[i]->first;
+    const std::string_view key = entries[i]->first;
     Item item;
     for (size_t w = 0; w < kSortWords; ++w) item.words[w] = key_word(key, 8 * w);
     item.entry = entries[i];
@@ -86,7 +79,7 @@ void for_each_in_key_order(const Map& map, Fn&& fn) {
     for (size_t i = 0; i < kSortWords; ++i) {
       if (a.words[i] != b.words[i]) return a.words[i] < b.words[i];
     }
-    return a.entry->first < b.entry->first;
+    return std::string_view(a.entry->first) < std::string_view(b.entry->first);
   });
   for (size_t i = 0; i < n; ++i) {
     if (i + 2 * kFetchAhead < n) fetch(items[i + 2 * kFetchAhead].entry);
@@ -135,7 +128,12 @@ const typename Map::mapped_type* LogBatch::written(Map LogBatch::*writes, const 
 }
 
 std::optional<std::string> LogBatch::projection_row(const std::string& key) const {
-  if (const auto* row = written(&LogBatch::rows_, key)) return *row;
+  const RowOverlay::Row* row = rows_.find(key);
+  if (!row && previous_) row = previous_->rows_.find(key);
+  if (row) {
+    if (auto value = row->value()) return std::string(*value);
+    return std::nullopt;  // erased
+  }
   // (A batch that shadows a prefix reads through no other.)
   if (shadowed_prefix_ && key.rfind(*shadowed_prefix_, 0) == 0) return std::nullopt;
   std::string v;
@@ -184,9 +182,9 @@ void LogBatch::finish() {
   });
   for_each_in_key_order(state_rows_, [&](const auto& state) { batch_->Put(log_.state_cf_, state.first, state.second); });
   for_each_in_key_order(vault_rows_, [&](const auto& vault) { batch_->Put(log_.vault_cf_, vault.first, vault.second); });
-  for_each_in_key_order(rows_, [&](const auto& row) {
-    if (row.second) {
-      batch_->Put(generation_->family, row.first, *row.second);
+  for_each_in_key_order(rows_.rows(), [&](const auto& row) {
+    if (auto value = row.second.value()) {
+      batch_->Put(generation_->family, row.first, *value);
     } else {
       batch_->Delete(generation_->family, row.first);
     }
@@ -251,22 +249,9 @@ void LogBatch::put_rejected(const RejectedRecord& r) {
 
 // Projection rows stay in the overlay until commit, which writes each row's
 // final value once: a row changed by many events of a batch costs one put.
-void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
-  overlay_slot(key).emplace(value);
-  overlay_bytes_ += value.size();
-}
+void LogBatch::put_projection_row(const std::string& key, std::string_view value) { rows_.put(key, value); }
 
-void LogBatch::erase_projection_row(const std::string& key) { overlay_slot(key).reset(); }
-
-std::optional<std::string>& LogBatch::overlay_slot(const std::string& key) {
-  auto [it, inserted] = rows_.try_emplace(key);
-  if (inserted) {
-    overlay_bytes_ += key.size() + kOverlayRowOverhead;
-  } else if (it->second) {
-    overlay_bytes_ -= it->second->size();  // the value about to be replaced
-  }
-  return it->second;
-}
+void LogBatch::erase_projection_row(const std::string& key) { rows_.erase(key); }
 
 void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t partition) {
   std::string v;
@@ -297,8 +282,10 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), options, target->family,
                                   /*invalidate_page_cache=*/false);
     rocksdb::Status s = writer.Open(path);
-    for_each_in_key_order(batch.rows_, [&](const auto& row) {
-      if (s.ok()) s = row.second ? writer.Put(row.first, *row.second) : writer.Delete(row.first);
+    for_each_in_key_order(batch.rows_.rows(), [&](const auto& row) {
+      if (!s.ok()) return;
+      const auto value = row.second.value();
+      s = value ? writer.Put(row.first, *value) : writer.Delete(row.first);
     });
     if (s.ok()) s = writer.Finish();
     if (s.ok()) {
@@ -310,7 +297,6 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     std::filesystem::remove(path, ignored);  // moved on success; a partial file otherwise
     if (!s.ok()) return to_status(s, "rebuild table");
     batch.rows_.clear();
-    batch.overlay_bytes_ = 0;
   }
   return commit(batch);
 }

@@ -1,0 +1,39 @@
+#include "engine/row_overlay.h"
+
+#include <cstring>
+
+namespace carelog {
+
+RowOverlay::Row& RowOverlay::slot(std::string_view key) {
+  auto it = rows_.find(key);
+  if (it != rows_.end()) return it->second;
+  char* k = allocate(key.size());
+  std::memcpy(k, key.data(), key.size());
+  return rows_.emplace(std::string_view(k, key.size()), Row{}).first->second;
+}
+
+void RowOverlay::put(std::string_view key, std::string_view value) {
+  Row& row = slot(key);
+  if (value.size() > row.room) {
+    // For a new row, right after its key: one cache line often holds both.
+    row.data = allocate(value.size());
+    row.room = static_cast<uint32_t>(value.size());
+  }
+  if (!value.empty()) std::memcpy(row.data, value.data(), value.size());
+  row.size = static_cast<uint32_t>(value.size());
+  row.present = true;
+}
+
+void RowOverlay::erase(std::string_view key) {
+  Row& row = slot(key);
+  row.present = false;
+  row.size = 0;
+}
+
+void RowOverlay::clear() {
+  rows_.clear();
+  arena_.release();
+  arena_used_ = 0;
+}
+
+}  // namespace carelog
