@@ -194,6 +194,9 @@ class LogBatch {
   std::string scratch_;
   size_t appended_ = 0;
   size_t other_writes_ = 0;
+  // commit_as_table wrote the rows as a table file: commit leaves them out
+  // of the write, and batches reading through this one still see them.
+  bool rows_in_table_ = false;
 };
 
 class EventLog {

@@ -182,6 +182,7 @@ void LogBatch::finish() {
   });
   for_each_in_key_order(state_rows_, [&](const auto& state) { batch_->Put(log_.state_cf_, state.first, state.second); });
   for_each_in_key_order(vault_rows_, [&](const auto& vault) { batch_->Put(log_.vault_cf_, vault.first, vault.second); });
+  if (rows_in_table_) return;  // written already (commit_as_table)
   for_each_in_key_order(rows_.rows(), [&](const auto& row) {
     if (auto value = row.second.value()) {
       batch_->Put(generation_->family, row.first, *value);
@@ -296,7 +297,7 @@ Status EventLog::commit_as_table(LogBatch& batch) {
     std::error_code ignored;
     std::filesystem::remove(path, ignored);  // moved on success; a partial file otherwise
     if (!s.ok()) return to_status(s, "rebuild table");
-    batch.rows_.clear();
+    batch.rows_in_table_ = true;
   }
   return commit(batch);
 }
