@@ -221,31 +221,46 @@ namespace {
 // Appends everything written to it to a std::string.
 class StringAppendBuf : public std::streambuf {
  public:
-  explicit StringAppendBuf(std::string& out) : out_(out) {}
+  void append_to(std::string& out) { out_ = &out; }
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<size_t>(n));
+    out_->append(s, static_cast<size_t>(n));
     return n;
   }
   int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof())) out_ += traits_type::to_char_type(c);
+    if (!traits_type::eq_int_type(c, traits_type::eof())) *out_ += traits_type::to_char_type(c);
     return traits_type::not_eof(c);
   }
 
  private:
-  std::string& out_;
+  std::string* out_ = nullptr;
 };
 
 // Reads from a borrowed byte range without copying it.
 class ViewBuf : public std::streambuf {
  public:
-  explicit ViewBuf(std::string_view bytes) {
+  void view(std::string_view bytes) {
     char* begin = const_cast<char*>(bytes.data());  // never written: get area only
     setg(begin, begin, begin + bytes.size());
   }
   size_t remaining() const { return static_cast<size_t>(egptr() - gptr()); }
 };
+
+// One stream of each kind per thread, aimed at each record in turn: building
+// a std::istream (its locale and facet lookups) cost more than decoding a
+// small record (docs/PERFORMANCE.md). Neither is used re-entrantly: no
+// serialize() encodes or decodes a record itself.
+struct RecordWriter {
+  StringAppendBuf buf;
+  std::ostream stream{&buf};
+};
+struct RecordReader {
+  ViewBuf buf;
+  std::istream stream{&buf};
+};
+thread_local RecordWriter t_writer;
+thread_local RecordReader t_reader;
 
 Rejection corrupt(std::string message) { return Rejection{"corrupt", "", std::move(message)}; }
 
@@ -253,9 +268,9 @@ Rejection corrupt(std::string message) { return Rejection{"corrupt", "", std::mo
 
 void encode_binary(const Event& event, std::string& out) {
   out += kFormatVersion;
-  StringAppendBuf buf(out);
-  std::ostream stream(&buf);
-  cereal::PortableBinaryOutputArchive ar(stream);
+  t_writer.buf.append_to(out);
+  t_writer.stream.clear();
+  cereal::PortableBinaryOutputArchive ar(t_writer.stream);
   // serialize() takes non-const references for loading; saving does not modify.
   ar(const_cast<Event&>(event));
 }
@@ -273,17 +288,17 @@ Result<Event> decode_binary(std::string_view bytes) {
                    std::to_string(static_cast<unsigned char>(bytes[0])));
   }
   bytes.remove_prefix(1);
-  ViewBuf buf(bytes);
-  std::istream stream(&buf);
+  t_reader.buf.view(bytes);
+  t_reader.stream.clear();
   Event event;
   t_record_bytes = bytes.size();
   try {
-    cereal::PortableBinaryInputArchive ar(stream);
+    cereal::PortableBinaryInputArchive ar(t_reader.stream);
     ar(event);
   } catch (const std::exception& e) {  // cereal::Exception, or bad_alloc/length_error
     return corrupt(std::string("undecodable log record: ") + e.what());
   }
-  if (buf.remaining() != 0) return corrupt("trailing bytes after the log record");
+  if (t_reader.buf.remaining() != 0) return corrupt("trailing bytes after the log record");
   return event;
 }
 

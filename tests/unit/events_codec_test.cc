@@ -2,10 +2,12 @@
 // exact JSON form, and corrupt log records.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "events/json_decoder.h"
@@ -232,6 +234,41 @@ TEST(CodecTest, RejectsEveryTruncationAndTrailingBytes) {
     }
     EXPECT_TRUE(Corrupt(decode_binary(bytes + '\0')));
   }
+}
+
+// Each thread decodes every record through one reused stream: a record
+// rejected midway must leave it fit for the next, and threads must not share it.
+TEST(CodecTest, ARejectedRecordLeavesTheNextDecodeIntact) {
+  const std::string bytes = sample_bytes(EventType::kMessageReceived);
+  const Event expected = decode_binary(bytes).value();
+  for (size_t n = 1; n < bytes.size(); ++n) {
+    SCOPED_TRACE(n);
+    ASSERT_TRUE(Corrupt(decode_binary(std::string_view(bytes).substr(0, n))));
+    auto r = decode_binary(bytes);
+    ASSERT_TRUE(r.ok()) << r.rejection().message;
+    EXPECT_EQ(r.value(), expected);
+    EXPECT_EQ(encode_binary(r.value()), bytes);
+  }
+}
+
+TEST(CodecTest, ThreadsEncodeAndDecodeAtOnce) {
+  const auto events = decoded_samples();
+  std::vector<std::string> bytes;
+  for (const Event& e : events) bytes.push_back(encode_binary(e));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 300; ++round) {
+        for (size_t i = 0; i < events.size(); ++i) {
+          auto r = decode_binary(bytes[i]);
+          if (!r.ok() || !(r.value() == events[i]) || encode_binary(r.value()) != bytes[i]) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 TEST(CodecTest, RejectsAHugeSizePrefixWithoutAllocatingIt) {
