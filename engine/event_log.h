@@ -154,6 +154,10 @@ class LogBatch {
   // or all of them. Only while no pause of the gate (a generation switch, an
   // erasure) came between the two batches' opening: after one, the database
   // alone is current, and `previous` is ignored.
+  // A rebuild (replay.cc) reads through its last committed batch too: its
+  // batches hold no gate, and what keeps `previous` current there is that no
+  // other writer touches a generation before it is switched to. `previous`
+  // must outlive this batch's reads; read_through(nullptr) ends them.
   void read_through(const LogBatch* previous);
   // Leaves the gate once committed, while the batch may still be read through.
   void close_gate();

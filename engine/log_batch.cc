@@ -141,7 +141,9 @@ std::optional<std::string> LogBatch::projection_row(const std::string& key) cons
   return v;
 }
 
-bool LogBatch::empty() const { return appended_ == 0 && other_writes_ == 0 && rows_.empty(); }
+bool LogBatch::empty() const {
+  return appended_ == 0 && other_writes_ == 0 && (rows_.empty() || rows_in_table_);
+}
 
 void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
   std::string v;

@@ -193,9 +193,10 @@ class Rebuild {
       return b;
     };
     auto batch = new_batch();
-    // The last batch committed as a table: the next one reads through its
-    // rows (final, and in the generation already) before RocksDB, so the
-    // rows of orders that span two tables are read from memory.
+    // The last batch committed: the next one reads through its rows (final,
+    // and in the generation already, which no other writer touches before
+    // the switch) before RocksDB, so rows read again after a commit come
+    // from memory.
     std::unique_ptr<LogBatch> previous;
     const uint64_t start_seq = start_.count(partition) ? start_.at(partition).seq : 0;
     size_t in_batch = 0;
@@ -218,6 +219,7 @@ class Rebuild {
         table_rows_ = batch->overlay_rows();
         inner = commit_fold(*batch);
         if (!inner.ok()) return false;
+        batch->read_through(nullptr);  // the batch it read through goes now
         previous = std::move(batch);
         batch = new_batch();
         batch->read_through(previous.get());

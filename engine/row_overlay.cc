@@ -1,6 +1,8 @@
 #include "engine/row_overlay.h"
 
+#include <cstdint>
 #include <cstring>
+#include <stdexcept>
 
 namespace carelog {
 
@@ -8,18 +10,20 @@ RowOverlay::Row& RowOverlay::slot(std::string_view key) {
   auto it = rows_.find(key);
   if (it != rows_.end()) return it->second;
   char* k = allocate(key.size());
-  std::memcpy(k, key.data(), key.size());
+  if (!key.empty()) std::memcpy(k, key.data(), key.size());
   return rows_.emplace(std::string_view(k, key.size()), Row{}).first->second;
 }
 
 void RowOverlay::put(std::string_view key, std::string_view value) {
+  if (key.size() > UINT32_MAX || value.size() > UINT32_MAX) throw std::length_error("projection row over 4 GiB");
   Row& row = slot(key);
   if (value.size() > row.room) {
     // For a new row, right after its key: one cache line often holds both.
     row.data = allocate(value.size());
     row.room = static_cast<uint32_t>(value.size());
   }
-  if (!value.empty()) std::memcpy(row.data, value.data(), value.size());
+  // memmove: `value` may be a view of this row's own bytes.
+  if (!value.empty()) std::memmove(row.data, value.data(), value.size());
   row.size = static_cast<uint32_t>(value.size());
   row.present = true;
 }

@@ -10,9 +10,11 @@
 //
 // Invariants:
 // - each key appears once; its bytes never change and never move until clear();
-// - a present value's bytes lie in the arena; a replaced value is rewritten
-//   in place when the new one fits in the room of the old, else appended
-//   (the old bytes stay until clear(), and bytes() counts them).
+// - a present value's bytes lie in the arena (an empty one may have none); a
+//   replaced value is rewritten in place when the new one fits in the room
+//   of the old, else appended (the old bytes stay until clear(), and bytes()
+//   counts them);
+// - a key or value is at most 4 GiB - 1 bytes (put throws std::length_error).
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
@@ -50,7 +52,7 @@ class RowOverlay {
   RowOverlay& operator=(const RowOverlay&) = delete;
 
   // The row written or erased under `key`; null if this overlay has none.
-  // Valid until the next put, erase or clear.
+  // Valid, and its value unchanged, until the next put, erase, reserve or clear.
   const Row* find(std::string_view key) const {
     auto it = rows_.find(key);
     return it == rows_.end() ? nullptr : &it->second;

@@ -264,6 +264,45 @@ TEST_F(ReplayTest, TableCommitTakesRowsWhateverTheirCommonBytes) {
   ASSERT_TRUE(log_->drop_generation(g).ok());
 }
 
+// A batch committed as a table keeps its rows for the batch that reads
+// through it, and writes them once: that batch reads each row as the
+// database holds it (written, rewritten, erased), its own writes first.
+TEST_F(ReplayTest, ABatchReadsThroughTheTableCommittedBeforeIt) {
+  GenerationPtr g;
+  ASSERT_TRUE(log_->create_generation(g).ok());
+  const std::string kept = projection_row_key(1, "S1", "kept"), erased = projection_row_key(1, "S1", "erased"),
+                    rewritten = projection_row_key(1, "S1", "rewritten"), mine = projection_row_key(1, "S1", "mine");
+  LogBatch first(*log_, g);
+  first.put_projection_row(erased, "soon gone");
+  first.put_projection_row(rewritten, "a first value, longer than the next");
+  ASSERT_TRUE(log_->commit_as_table(first).ok());
+  LogBatch second(*log_, g);
+  second.read_through(&first);
+  second.put_projection_row(kept, "k");
+  second.erase_projection_row(erased);
+  second.put_projection_row(rewritten, "second");
+  ASSERT_TRUE(log_->commit_as_table(second).ok());
+  uint64_t in_memtable = 1;
+  ASSERT_TRUE(log_->db()->GetIntProperty(g->family, "rocksdb.num-entries-active-mem-table", &in_memtable));
+  EXPECT_EQ(in_memtable, 0u) << "a table batch's rows were written a second time";
+
+  LogBatch third(*log_, g);
+  third.read_through(&second);
+  third.put_projection_row(mine, "m");
+  LogBatch alone(*log_, g);  // reads the database only
+  for (const std::string& key : {kept, erased, rewritten}) {
+    std::string stored;
+    const bool present = log_->db()->Get({}, g->family, key, &stored).ok();
+    EXPECT_EQ(third.projection_row(key), present ? std::optional<std::string>(stored) : std::nullopt) << key;
+    EXPECT_EQ(third.projection_row(key), alone.projection_row(key)) << key;
+  }
+  EXPECT_EQ(third.projection_row(kept), "k");
+  EXPECT_EQ(third.projection_row(erased), std::nullopt);
+  EXPECT_EQ(third.projection_row(rewritten), "second");
+  EXPECT_EQ(third.projection_row(mine), "m");
+  ASSERT_TRUE(log_->drop_generation(g).ok());
+}
+
 TEST_F(ReplayTest, LeftoverOfAnInterruptedRebuildIsDroppedAtOpen) {
   GenerationPtr abandoned;
   ASSERT_TRUE(log_->create_generation(abandoned).ok());
