@@ -34,10 +34,4 @@ void RowOverlay::erase(std::string_view key) {
   row.size = 0;
 }
 
-void RowOverlay::clear() {
-  rows_.clear();
-  arena_.release();
-  arena_used_ = 0;
-}
-
 }  // namespace carelog

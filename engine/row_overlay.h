@@ -1,7 +1,7 @@
 // RowOverlay: the projection rows a batch has written or erased, before they
 // reach RocksDB (LogBatch keeps one). Keys and values are copied into an
 // arena (a monotonic buffer: its blocks never move and are released
-// together); the hash table holds views into it.
+// together with the overlay); the hash table holds views into it.
 //
 // Why an arena (docs/PERFORMANCE.md): a table of std::string keys and values
 // costs two heap blocks per row, allocated, filled and freed again at every
@@ -9,11 +9,10 @@
 // value are written side by side at the end of the arena's current block.
 //
 // Invariants:
-// - each key appears once; its bytes never change and never move until clear();
+// - each key appears once; its bytes never change and never move;
 // - a present value's bytes lie in the arena (an empty one may have none); a
 //   replaced value is rewritten in place when the new one fits in the room
-//   of the old, else appended (the old bytes stay until clear(), and bytes()
-//   counts them);
+//   of the old, else appended (the old bytes stay, and bytes() counts them);
 // - a key or value is at most 4 GiB - 1 bytes (put throws std::length_error).
 #pragma once
 
@@ -40,6 +39,7 @@ class RowOverlay {
       return std::string_view(data, size);
     }
   };
+  // (Debian's Abseil has a string_view of its own, and no hash of std::string_view.)
   struct KeyHash {
     size_t operator()(std::string_view k) const {
       return absl::Hash<absl::string_view>{}(absl::string_view(k.data(), k.size()));
@@ -52,14 +52,13 @@ class RowOverlay {
   RowOverlay& operator=(const RowOverlay&) = delete;
 
   // The row written or erased under `key`; null if this overlay has none.
-  // Valid, and its value unchanged, until the next put, erase, reserve or clear.
+  // Valid, and its value unchanged, until the next put, erase or reserve.
   const Row* find(std::string_view key) const {
     auto it = rows_.find(key);
     return it == rows_.end() ? nullptr : &it->second;
   }
   void put(std::string_view key, std::string_view value);
   void erase(std::string_view key);
-  void clear();
   void reserve(size_t rows) { rows_.reserve(rows); }
 
   size_t size() const { return rows_.size(); }
@@ -82,7 +81,7 @@ class RowOverlay {
 
   Map rows_;
   std::pmr::monotonic_buffer_resource arena_{256 << 10};
-  size_t arena_used_ = 0;  // bytes handed out since clear()
+  size_t arena_used_ = 0;  // bytes handed out
 };
 
 }  // namespace carelog
