@@ -7,11 +7,12 @@
 namespace carelog {
 
 RowOverlay::Row& RowOverlay::slot(std::string_view key) {
-  auto it = rows_.find(key);
-  if (it != rows_.end()) return it->second;
-  char* k = allocate(key.size());
-  if (!key.empty()) std::memcpy(k, key.data(), key.size());
-  return rows_.emplace(std::string_view(k, key.size()), Row{}).first->second;
+  // One probe: the key is copied into the arena only when its row is new.
+  return rows_.lazy_emplace(key, [&](const Map::constructor& construct) {
+    char* k = allocate(key.size());
+    if (!key.empty()) std::memcpy(k, key.data(), key.size());
+    construct(std::string_view(k, key.size()), Row{});
+  })->second;
 }
 
 void RowOverlay::put(std::string_view key, std::string_view value) {
