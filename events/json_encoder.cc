@@ -245,9 +245,16 @@ void append_json_string(std::string& out, std::string_view s) {
     return;
   }
   static constexpr char kHex[] = "0123456789abcdef";
+  out.reserve(out.size() + s.size() + 2);
   out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Runs of bytes that need no escape (UTF-8 passes through unchanged) are
+  // appended whole: queries write hundreds of strings per answer.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -271,19 +278,28 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;  // UTF-8 passes through unchanged
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xF];
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out += '"';
 }
 
-std::string format_rfc3339(const Timestamp& t) {
+namespace {
+// `width` decimal digits of `v` (0 <= v < 10^width), zero-padded.
+void append_digits(std::string& out, uint64_t v, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<size_t>(width));
+}
+}  // namespace
+
+void append_rfc3339(std::string& out, const Timestamp& t) {
   const int64_t local = t.micros + int64_t{t.offset_minutes} * 60'000'000;
   const int64_t seconds = floor_div(local, 1'000'000);
   const int64_t micros = local - seconds * 1'000'000;
@@ -293,25 +309,48 @@ std::string format_rfc3339(const Timestamp& t) {
   unsigned month, day;
   text::civil_from_days(days, year, month, day);
 
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<long long>(year), month, day, static_cast<int>(sod / 3600),
-                        static_cast<int>(sod / 60 % 60), static_cast<int>(sod % 60));
-  std::string out(buf, static_cast<size_t>(n));
-  if (micros != 0) {
-    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
-    std::string_view frac(buf);
-    while (frac.back() == '0') frac.remove_suffix(1);
-    out += frac;
+  if (year >= 0 && year <= 9999) {
+    append_digits(out, static_cast<uint64_t>(year), 4);
+  } else {  // outside RFC 3339's range: as printf's %04lld wrote it
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "%04lld", static_cast<long long>(year));
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out += '-';
+  append_digits(out, month, 2);
+  out += '-';
+  append_digits(out, day, 2);
+  out += 'T';
+  append_digits(out, static_cast<uint64_t>(sod / 3600), 2);
+  out += ':';
+  append_digits(out, static_cast<uint64_t>(sod / 60 % 60), 2);
+  out += ':';
+  append_digits(out, static_cast<uint64_t>(sod % 60), 2);
+  if (micros != 0) {  // the fraction without its trailing zeros
+    uint64_t frac = static_cast<uint64_t>(micros);
+    int width = 6;
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --width;
+    }
+    out += '.';
+    append_digits(out, frac, width);
   }
   if (t.offset_minutes == 0) {
     out += 'Z';
   } else {
     const int32_t abs_offset = t.offset_minutes < 0 ? -t.offset_minutes : t.offset_minutes;
-    std::snprintf(buf, sizeof buf, "%c%02d:%02d", t.offset_minutes < 0 ? '-' : '+', abs_offset / 60,
-                  abs_offset % 60);
-    out += buf;
+    out += t.offset_minutes < 0 ? '-' : '+';
+    append_digits(out, static_cast<uint64_t>(abs_offset / 60), 2);
+    out += ':';
+    append_digits(out, static_cast<uint64_t>(abs_offset % 60), 2);
   }
+}
+
+std::string format_rfc3339(const Timestamp& t) {
+  std::string out;
+  out.reserve(32);
+  append_rfc3339(out, t);
   return out;
 }
 

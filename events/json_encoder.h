@@ -14,6 +14,7 @@ std::string encode_json(const Event& event);
 // Helpers shared with other writers of JSON.
 void append_json_string(std::string& out, std::string_view s);  // quoted, escaped
 std::string format_rfc3339(const Timestamp& t);  // with the writer's offset
+void append_rfc3339(std::string& out, const Timestamp& t);  // the same, appended unquoted
 std::string format_money_amount(int64_t cents);   // "12.50", "-0.05"
 
 }  // namespace carelog
