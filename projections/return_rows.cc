@@ -72,6 +72,21 @@ std::string order_returns_prefix(std::string_view order_id) {
   k.push_back('\0');
   return k;
 }
+std::string order_returns_key(std::string_view order_id) {
+  std::string k(1, row_tag::kReturn);
+  k.push_back('\x03');  // as the counts row: no request row's key starts so
+  k.append(order_id);
+  return k;
+}
+void append_order_return(std::string& row, std::string_view return_id) {
+  RowWriter(row).str(return_id);
+}
+bool decode_order_returns(std::string_view bytes, std::vector<std::string>& ids) {
+  ids.clear();
+  RowReader r(bytes);
+  while (r.ok() && !r.at_end()) ids.push_back(r.str());
+  return r.ok();
+}
 std::string time_prefix(int64_t at) {
   std::string k(1, row_tag::kReturnByTime);
   append_time(k, at);

@@ -43,6 +43,9 @@ using return_rows::ReturnCounts;
 using return_rows::encode_settings;
 using return_rows::kResponseDue;
 using return_rows::order_returns_prefix;
+using return_rows::order_returns_key;
+using return_rows::append_order_return;
+using return_rows::decode_order_returns;
 using return_rows::read_return;
 using return_rows::read_settings;
 using return_rows::return_key;
@@ -153,24 +156,36 @@ bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_
 
 std::optional<std::string> duplicate_of(const SellerRows& rows, const ReturnRow& x) {
   std::optional<ReturnRow> best;
-  const std::string prefix = order_returns_prefix(x.order_id);
-  rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
-    const std::string_view id = key.substr(prefix.size());
-    if (id == x.return_id) return true;
+  // Each other request of the order, in any order (the earliest wins, ties
+  // to the smaller id).
+  auto consider = [&](std::string_view id) {
+    if (id == x.return_id) return;
     auto other = read_return(rows, id);
-    if (!other || other->requested_at >= x.requested_at) return true;
-    if (auto t = other->terminal_at(); t && *t <= x.requested_at) return true;
+    if (!other || other->requested_at >= x.requested_at) return;
+    if (auto t = other->terminal_at(); t && *t <= x.requested_at) return;
     bool overlap = false;
     for (const auto& a : other->items) {
       for (const auto& b : x.items) overlap = overlap || a.sku == b.sku;
     }
-    if (!overlap) return true;
+    if (!overlap) return;
     if (!best || other->requested_at < best->requested_at ||
         (other->requested_at == best->requested_at && other->return_id < best->return_id)) {
       best = std::move(other);
     }
-    return true;
-  });
+  };
+  std::vector<std::string> ids;
+  const auto listed = rows.format() >= 3 ? rows.get(order_returns_key(x.order_id)) : std::nullopt;
+  if (listed && decode_order_returns(*listed, ids)) {
+    // One point read; most orders have one request, and then no other read.
+    for (const auto& id : ids) consider(id);
+  } else {
+    // Older generations have no such row: the order's request rows.
+    const std::string prefix = order_returns_prefix(x.order_id);
+    rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+      consider(key.substr(prefix.size()));
+      return true;
+    });
+  }
   if (!best) return std::nullopt;
   return best->return_id;
 }
@@ -313,6 +328,10 @@ class Folder {
     by_time.append(d.return_id);
     rows_.put(by_time, "");
     rows_.put(order_returns_prefix(d.order_id) + d.return_id, "");
+    const std::string listed_key = order_returns_key(d.order_id);
+    std::string listed = rows_.get(listed_key).value_or("");
+    append_order_return(listed, d.return_id);
+    rows_.put(listed_key, listed);
   }
   void operator()(const ReturnAuthorized& d) {
     update(d.return_id, [&](ReturnRow& x) {

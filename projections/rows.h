@@ -36,7 +36,9 @@ inline constexpr char kHistory = 'h';     // order id, seq -> log position (orde
 // queries must not rely on them there (a rebuild brings it up to date).
 //   1: the first format
 //   2: the returns' counts row (return_rows.h), which lets a listing skip the count
-inline constexpr uint32_t kRowsFormat = 2;
+//   3: the order's returns row (return_rows.h), which lets duplicate_of read
+//      an order's other requests without a scan
+inline constexpr uint32_t kRowsFormat = 3;
 
 // Read access to one seller's rows (a consistent view).
 class SellerRows {

@@ -15,6 +15,7 @@
 #include "events/json_encoder.h"
 #include "projections/memory_rows.h"
 #include "projections/order_facts.h"
+#include "projections/return_rows.h"
 
 namespace carelog {
 namespace {
@@ -424,6 +425,69 @@ TEST_F(ReturnsQueueTest, DuplicateNeedsAnOpenEarlierRequestForTheSameSku) {
   EXPECT_EQ(str(row("D2", t), "duplicate_of"), "null");
   EXPECT_EQ(str(row("D3", t), "duplicate_of"), "D1");
   EXPECT_EQ(str(row("D4", t), "duplicate_of"), "null");
+}
+
+// A generation folded before row format 3 has no order's returns row, and
+// duplicate_of scans the order's request rows there; both must agree.
+class RowsOfFormat : public SellerRows {
+ public:
+  RowsOfFormat(const SellerRows& rows, uint32_t format) : rows_(rows), format_(format) {}
+  uint32_t format() const override { return format_; }
+  std::optional<std::string> get(std::string_view key) const override {
+    ++gets;
+    return rows_.get(key);
+  }
+  void scan(std::string_view begin, std::string_view end, bool reverse, const RowFn& fn) const override {
+    ++scans;
+    rows_.scan(begin, end, reverse, fn);
+  }
+  mutable size_t gets = 0, scans = 0;
+
+ private:
+  const SellerRows& rows_;
+  uint32_t format_;
+};
+
+TEST_F(ReturnsQueueTest, DuplicatesFoundThroughTheOrdersReturnsRowAsThroughTheScan) {
+  feed("order.placed",
+       order_placed(kOrder, item("A", "B0000000A1", "a", "5.00", 1, "toys") + "," +
+                                item("B", "B0000000B1", "b", "5.00", 1, "toys")),
+       "2013-01-05T10:00:00Z");
+  feed("order.placed", hello_kitty_order("403-0000000-0000002"), "2013-01-05T11:00:00Z");
+  feed("return.requested", requested("D4", kOrder, "A"), "2013-01-07T14:00:00Z");  // logged first
+  feed("return.requested", requested("D3", kOrder, "A"), "2013-01-07T12:00:00Z");
+  feed("return.requested", requested("D1", kOrder, "A"), "2013-01-07T10:00:00Z");
+  feed("return.requested", requested("D2", kOrder, "B"), "2013-01-07T11:00:00Z");
+  feed("return.requested", requested("K1", "403-0000000-0000002"), "2013-01-07T10:30:00Z");
+  feed("return.closed", closed("D1", "duplicate_request", "seller"), "2013-01-07T13:00:00Z");
+
+  std::vector<std::string> listed;
+  auto raw = rows_.get(return_rows::order_returns_key(kOrder));
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(return_rows::decode_order_returns(*raw, listed));
+  EXPECT_EQ(listed, (std::vector<std::string>{"D4", "D3", "D1", "D2"}));  // in the order folded
+
+  // At 12:30 D4 is not requested yet.
+  for (const auto& [as_of, requests_then] : {std::pair{"2013-01-07T12:30:00Z", 4u}, {"2013-01-08T00:00:00Z", 5u}}) {
+    ReturnsQuery q;
+    q.as_of = at(as_of);
+    RowsOfFormat by_row(rows_, kRowsFormat), by_scan(rows_, 2);
+    const auto a = returns_json(by_row, kSeller, q), b = returns_json(by_scan, kSeller, q);
+    ASSERT_EQ(a.index(), 0u);
+    ASSERT_EQ(b.index(), 0u);
+    EXPECT_EQ(std::get<0>(a), std::get<0>(b)) << as_of;
+    size_t requests = 0;  // listed at as_of
+    for (size_t at = 0; (at = std::get<0>(a).find("\"return_id\"", at)) != std::string::npos; ++at) ++requests;
+    EXPECT_EQ(requests, requests_then);
+    EXPECT_EQ(by_scan.scans, 1 + requests);  // the listing, then one per request
+    EXPECT_EQ(by_row.scans, 1u);             // the listing alone
+  }
+  // D3 was requested while D1 (same sku, earlier) was open; D1 was closed at
+  // 13:00, before D4's request at 14:00, so D4 duplicates D3.
+  EXPECT_EQ(str(row("D3", "2013-01-08T00:00:00Z"), "duplicate_of"), "D1");
+  EXPECT_EQ(str(row("D4", "2013-01-08T00:00:00Z"), "duplicate_of"), "D3");
+  EXPECT_EQ(str(row("D2", "2013-01-08T00:00:00Z"), "duplicate_of"), "null");
+  EXPECT_EQ(str(row("K1", "2013-01-08T00:00:00Z"), "duplicate_of"), "null");
 }
 
 TEST_F(ReturnsQueueTest, OverdueAndLateAfter48Hours) {
