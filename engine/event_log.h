@@ -247,8 +247,9 @@ class EventLog {
 
   // The active projection generation, and the generations' life cycle.
   GenerationPtr projections() const;
-  // A new, empty generation numbered above every existing one (not active).
-  Status create_generation(GenerationPtr& out);
+  // A new, empty generation numbered above every existing one (not active),
+  // recorded as folded in row format `format` (see projections/rows.h).
+  Status create_generation(GenerationPtr& out, uint32_t format = kRowsFormat);
   // Makes `g` the active generation and drops the previous one. The caller
   // holds the gate (pause_batches) and has folded `g` up to every head, or,
   // offline, up to `through` (see projected_through), written with the switch.

@@ -79,7 +79,7 @@ GenerationPtr EventLog::projections() const {
   return generation_;
 }
 
-Status EventLog::create_generation(GenerationPtr& out) {
+Status EventLog::create_generation(GenerationPtr& out, uint32_t format_number) {
   std::vector<std::string> names;
   auto s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_->GetName(), &names);
   if (!s.ok()) return to_status(s, "list column families");
@@ -89,14 +89,14 @@ Status EventLog::create_generation(GenerationPtr& out) {
   s = db_->CreateColumnFamily(cf_options(true), generation_family_name(next), &h);
   if (!s.ok()) return to_status(s, "create projection generation");
   std::string format;
-  put_be32(format, kRowsFormat);
+  put_be32(format, format_number);
   s = db_->Put({}, meta_cf_, generation_format_key(next), format);
   if (!s.ok()) {
     db_->DropColumnFamily(h);
     db_->DestroyColumnFamilyHandle(h);
     return to_status(s, "record the generation's row format");
   }
-  out = adopt_generation(next, h, kRowsFormat);
+  out = adopt_generation(next, h, format_number);
   std::lock_guard lock(generation_mutex_);
   building_.push_back(h);
   return Status::Ok();

@@ -302,8 +302,15 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
     return Status::Error("the projections stop short of the log (an earlier rebuild --until): rebuild them all, "
                          "or start the engine once, before rebuilding one");
   }
+  // A rebuild of one projection copies the others' rows, which are only as
+  // complete as the generation they come from: a row that came with a later
+  // format (an order's returns row, say) exists there only for what was
+  // folded since. So the new generation keeps the older of the two formats;
+  // a rebuild of every projection gives the current one.
+  const GenerationPtr serving = log.projections();
+  const uint32_t format = options.projection == "all" ? kRowsFormat : std::min(kRowsFormat, serving->format);
   GenerationPtr generation;
-  Status st = log.create_generation(generation);
+  Status st = log.create_generation(generation, format);
   if (!st.ok()) return st;
   Rebuild rebuild(log, options, report, generation);
   auto abandon = [&](Status why) {
@@ -323,8 +330,12 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
     previous = log.projections();
     snapshot = log.db()->GetSnapshot();
   }
-  // 2. The other projections' rows, as of that point.
-  if (options.projection != "all") st = rebuild.copy_other_rows(previous, snapshot);
+  // 2. The other projections' rows, as of that point (from the generation
+  // whose format the new one took).
+  if (options.projection != "all" && previous != serving) {
+    st = Status::Error("another rebuild replaced the projections meanwhile: run this one again");
+  }
+  if (st.ok() && options.projection != "all") st = rebuild.copy_other_rows(previous, snapshot);
   log.db()->ReleaseSnapshot(snapshot);
   if (!st.ok()) return abandon(st);
 
