@@ -341,7 +341,11 @@ void append_rfc3339(std::string& out, const Timestamp& t) {
   } else {
     const int32_t abs_offset = t.offset_minutes < 0 ? -t.offset_minutes : t.offset_minutes;
     out += t.offset_minutes < 0 ? '-' : '+';
-    append_digits(out, static_cast<uint64_t>(abs_offset / 60), 2);
+    if (abs_offset / 60 < 100) {
+      append_digits(out, static_cast<uint64_t>(abs_offset / 60), 2);
+    } else {  // beyond what a parsed envelope holds: as printf's %02d wrote it
+      out += std::to_string(abs_offset / 60);
+    }
     out += ':';
     append_digits(out, static_cast<uint64_t>(abs_offset % 60), 2);
   }

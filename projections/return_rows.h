@@ -7,6 +7,8 @@
 //   kReturn + '\x01' + order_id + '\0' + id -> "" (the order's requests; ids are
 //                                              printable ASCII, so never '\x01')
 //   kReturn + '\x02'                        -> ReturnCounts (rows format >= 2)
+//   kReturn + '\x03' + order_id             -> the ids of the order's requests, in
+//                                              fold order (rows format >= 3)
 //   kReturnByTime + time(requested_at) + id -> "" (newest first = reverse scan)
 //   kSettings + marketplace                 -> ReturnSettings (the latest in log order)
 //   kSettings + '\x01' + u64 len + marketplace + time(occurred_at) + u64 seq

@@ -110,6 +110,15 @@ TEST(JsonOutput, InstantsAgreeWithPrintfFields) {
   }
 }
 
+// Outside what envelopes hold (years 0 and 10000, offsets of 100 hours),
+// still as printf wrote them.
+TEST(JsonOutput, InstantsOutsideTheParsedRangeAsPrintfWroteThem) {
+  EXPECT_EQ(format_rfc3339({0, 6000}), "1970-01-05T04:00:00+100:00");
+  EXPECT_EQ(format_rfc3339({0, -6000}), "1969-12-27T20:00:00-100:00");
+  EXPECT_EQ(format_rfc3339({-62135596800'000000 - 86400'000000, 0}), "0000-12-31T00:00:00Z");
+  EXPECT_EQ(format_rfc3339({253402300800'000000, 0}), "10000-01-01T00:00:00Z");
+}
+
 TEST(JsonOutput, RatiosRoundHalfUpToFourDecimals) {
   EXPECT_EQ(format_ratio(1, 32), "0.0313");  // 0.03125: half up, not to even
   EXPECT_EQ(format_ratio(14, 18), "0.7778");
