@@ -4,10 +4,18 @@
 // source records over lines of a feed.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +38,59 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Copies into `to` a directory that `make` fills once per test binary: ctest
+// runs each test in a process of its own, so a fixture that ingests the same
+// feed for every test would do it again each time. The first process to get
+// here runs `make` on an empty directory under an exclusive lock (`make` must
+// close what it opened there, and return false on failure); the others wait
+// for it, then copy. False when `make` failed: nothing was shared or copied.
+// Invariant: a shared directory is only read once complete (its "COMPLETE"
+// marker is written last), and is named after `name` and the identity of the
+// test binary (inode, size, modification time), so a rebuilt binary never
+// copies what an older one made. Older binaries' directories of the same
+// `name`, unused for an hour, are removed when a new one is made.
+inline bool copy_shared_dir(const std::string& name, const std::filesystem::path& to,
+                            const std::function<bool(const std::string&)>& make) {
+  namespace fs = std::filesystem;
+  struct stat exe {};
+  if (stat("/proc/self/exe", &exe) != 0) throw std::runtime_error("cannot stat /proc/self/exe");
+  const std::string prefix = "carelog-shared-" + name + "-";
+  const fs::path shared = fs::temp_directory_path() /
+      (prefix + std::to_string(exe.st_ino) + "-" + std::to_string(exe.st_size) + "-" +
+       std::to_string(exe.st_mtim.tv_sec) + "." + std::to_string(exe.st_mtim.tv_nsec));
+  const std::string lock_path = shared.string() + ".lock";
+  int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (lock < 0 || flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path);
+  if (!fs::exists(shared / "COMPLETE")) {
+    const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    for (const auto& entry : fs::directory_iterator(fs::temp_directory_path())) {
+      std::string file = entry.path().filename().string();
+      std::error_code ec;
+      if (file.rfind(prefix, 0) == 0 && entry.path() != shared && file.find(".lock") == std::string::npos &&
+          fs::last_write_time(entry.path(), ec) < stale) {
+        fs::remove_all(entry.path(), ec);
+        fs::remove(entry.path().string() + ".lock", ec);
+      }
+    }
+    fs::remove_all(shared);
+    fs::create_directories(shared);
+    if (!make(shared.string())) {
+      fs::remove_all(shared);
+      ::close(lock);
+      return false;
+    }
+    std::ofstream(shared / "COMPLETE") << "complete\n";
+  }
+  fs::last_write_time(shared, fs::file_time_type::clock::now());  // in use: not stale
+  ::close(lock);  // releases the lock
+  fs::create_directories(to);
+  for (const auto& entry : fs::directory_iterator(shared)) {
+    if (entry.path().filename() == "COMPLETE") continue;
+    fs::copy(entry.path(), to / entry.path().filename(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  }
+  return true;
+}
 
 inline std::string envelope(const std::string& id, const std::string& type, const std::string& data,
                             const std::string& at = "2013-01-07T19:36:31+01:00",
