@@ -68,25 +68,34 @@ std::string next_cursor(const std::string& json) {
 
 class QueryShortcutsTest : public ::testing::Test {
  protected:
+  // A log with a generated feed ingested in batches of 500: made once per
+  // test binary, copied for each test.
   void SetUp() override {
+    ASSERT_TRUE(testing::copy_shared_dir("query-shortcuts-feed", dir_.str(), [](const std::string& dir) {
+      std::unique_ptr<EventLog> log;
+      Status st = EventLog::open(dir, {}, log);
+      EXPECT_TRUE(st.ok()) << st.message();
+      if (!st.ok()) return false;
+      EngineMetrics metrics;
+      Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
+      FeedOptions o;
+      o.sellers = 6;
+      o.days = 90;
+      o.seed = 11;
+      o.events = 8000;
+      std::vector<std::string> lines;
+      generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
+      for (size_t i = 0; i < lines.size() && st.ok(); i += 500) {
+        std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 500));
+        st = ingestor.ingest(recs);
+        EXPECT_TRUE(st.ok()) << st.message();
+      }
+      return st.ok();
+    }));
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
-    Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
-    FeedOptions o;
-    o.sellers = 6;
-    o.days = 90;
-    o.seed = 11;
-    o.events = 8000;
-    std::vector<std::string> lines;
-    generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
-    for (size_t i = 0; i < lines.size(); i += 500) {
-      std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 500));
-      Status st = ingestor.ingest(recs);
-      ASSERT_TRUE(st.ok()) << st.message();
-    }
   }
 
   TempDir dir_;
-  EngineMetrics metrics_;
   std::unique_ptr<EventLog> log_;
 };
 
