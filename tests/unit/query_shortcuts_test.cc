@@ -72,25 +72,22 @@ class QueryShortcutsTest : public ::testing::Test {
   // test binary, copied for each test.
   void SetUp() override {
     ASSERT_TRUE(testing::copy_shared_dir("query-shortcuts-feed", dir_.str(), [](const std::string& dir) {
-      std::unique_ptr<EventLog> log;
-      Status st = EventLog::open(dir, {}, log);
-      EXPECT_TRUE(st.ok()) << st.message();
-      if (!st.ok()) return false;
-      EngineMetrics metrics;
-      Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
-      FeedOptions o;
-      o.sellers = 6;
-      o.days = 90;
-      o.seed = 11;
-      o.events = 8000;
-      std::vector<std::string> lines;
-      generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
-      for (size_t i = 0; i < lines.size() && st.ok(); i += 500) {
-        std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 500));
-        st = ingestor.ingest(recs);
-        EXPECT_TRUE(st.ok()) << st.message();
-      }
-      return st.ok();
+      return testing::make_ingested_log(dir, [](Ingestor& ingestor) {
+        FeedOptions o;
+        o.sellers = 6;
+        o.days = 90;
+        o.seed = 11;
+        o.events = 8000;
+        std::vector<std::string> lines;
+        generate_feed(o, [&](const std::string& line) { lines.push_back(line); });
+        Status st = Status::Ok();
+        for (size_t i = 0; i < lines.size() && st.ok(); i += 500) {
+          std::vector<SourceRecord> recs = testing::source_records(lines, i, std::min(lines.size(), i + 500));
+          st = ingestor.ingest(recs);
+          EXPECT_TRUE(st.ok()) << st.message();
+        }
+        return st.ok();
+      });
     }));
     ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
   }

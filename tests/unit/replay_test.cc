@@ -84,14 +84,10 @@ class ReplayTest : public ::testing::Test {
   // partition): made once per test binary, copied for each test.
   void SetUp() override {
     ASSERT_TRUE(testing::copy_shared_dir("replay-feed", dir_.str(), [](const std::string& dir) {
-      std::unique_ptr<EventLog> log;
-      Status st = EventLog::open(dir, {}, log);
-      EXPECT_TRUE(st.ok()) << st.message();
-      if (!st.ok()) return false;
-      EngineMetrics metrics;
-      Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
-      feed().ingest(ingestor, 0, 1);
-      return !HasFailure();
+      return testing::make_ingested_log(dir, [](Ingestor& ingestor) {
+        feed().ingest(ingestor, 0, 1);
+        return !HasFailure();
+      });
     }));
     open();
     live_ = projection_rows(*log_);

@@ -11,15 +11,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "engine/event_log.h"
 #include "engine/ingest.h"
+#include "engine/metrics.h"
 
 namespace carelog::testing {
 
@@ -90,6 +94,20 @@ inline bool copy_shared_dir(const std::string& name, const std::filesystem::path
     fs::copy(entry.path(), to / entry.path().filename(), fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   }
   return true;
+}
+
+// Opens a new log in `dir`, runs `feed` with an ingestor over it, and closes
+// it: the maker of a shared directory above. False when the log does not
+// open or `feed` returns false.
+inline bool make_ingested_log(const std::string& dir, const std::function<bool(Ingestor&)>& feed) {
+  std::unique_ptr<EventLog> log;
+  if (Status st = EventLog::open(dir, {}, log); !st.ok()) {
+    std::fprintf(stderr, "make_ingested_log: %s\n", st.message().c_str());
+    return false;
+  }
+  EngineMetrics metrics;
+  Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
+  return feed(ingestor);
 }
 
 inline std::string envelope(const std::string& id, const std::string& type, const std::string& data,
