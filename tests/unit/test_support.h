@@ -43,17 +43,44 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// An flock(2) on a file, released when it goes out of scope.
+class FileLock {
+ public:
+  // Blocks until the lock is taken (`wait`), or gives up at once; held()
+  // says which. Creates the file if needed; never removes it (a lock file
+  // unlinked while another process waits on it would let a third lock a new
+  // file of the same name).
+  FileLock(const std::string& path, int operation, bool wait = true)
+      : fd_(::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)) {
+    held_ = fd_ >= 0 && flock(fd_, operation | (wait ? 0 : LOCK_NB)) == 0;
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  bool held() const { return held_; }
+  // From exclusive to shared: others may copy, none may remove.
+  void share() { held_ = flock(fd_, LOCK_SH) == 0; }
+
+ private:
+  int fd_;
+  bool held_ = false;
+};
+
 // Copies into `to` a directory that `make` fills once per test binary: ctest
 // runs each test in a process of its own, so a fixture that ingests the same
 // feed for every test would do it again each time. The first process to get
 // here runs `make` on an empty directory under an exclusive lock (`make` must
 // close what it opened there, and return false on failure); the others wait
-// for it, then copy. False when `make` failed: nothing was shared or copied.
+// for it, then copy under a shared lock. False when `make` failed: nothing
+// was shared or copied.
 // Invariant: a shared directory is only read once complete (its "COMPLETE"
 // marker is written last), and is named after `name` and the identity of the
 // test binary (inode, size, modification time), so a rebuilt binary never
 // copies what an older one made. Older binaries' directories of the same
-// `name`, unused for an hour, are removed when a new one is made.
+// `name`, unused for an hour and locked by no one, are removed when a new
+// one is made.
 inline bool copy_shared_dir(const std::string& name, const std::filesystem::path& to,
                             const std::function<bool(const std::string&)>& make) {
   namespace fs = std::filesystem;
@@ -63,31 +90,27 @@ inline bool copy_shared_dir(const std::string& name, const std::filesystem::path
   const fs::path shared = fs::temp_directory_path() /
       (prefix + std::to_string(exe.st_ino) + "-" + std::to_string(exe.st_size) + "-" +
        std::to_string(exe.st_mtim.tv_sec) + "." + std::to_string(exe.st_mtim.tv_nsec));
-  const std::string lock_path = shared.string() + ".lock";
-  int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-  if (lock < 0 || flock(lock, LOCK_EX) != 0) throw std::runtime_error("cannot lock " + lock_path);
+  FileLock lock(shared.string() + ".lock", LOCK_EX);
+  if (!lock.held()) throw std::runtime_error("cannot lock " + shared.string() + ".lock");
   if (!fs::exists(shared / "COMPLETE")) {
     const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
     for (const auto& entry : fs::directory_iterator(fs::temp_directory_path())) {
-      std::string file = entry.path().filename().string();
+      const std::string file = entry.path().filename().string();
       std::error_code ec;
-      if (file.rfind(prefix, 0) == 0 && entry.path() != shared && file.find(".lock") == std::string::npos &&
-          fs::last_write_time(entry.path(), ec) < stale) {
-        fs::remove_all(entry.path(), ec);
-        fs::remove(entry.path().string() + ".lock", ec);
-      }
+      if (file.rfind(prefix, 0) != 0 || entry.path() == shared || !entry.is_directory(ec)) continue;
+      FileLock theirs(entry.path().string() + ".lock", LOCK_EX, /*wait=*/false);
+      if (theirs.held() && fs::last_write_time(entry.path(), ec) < stale) fs::remove_all(entry.path(), ec);
     }
     fs::remove_all(shared);
     fs::create_directories(shared);
     if (!make(shared.string())) {
       fs::remove_all(shared);
-      ::close(lock);
       return false;
     }
     std::ofstream(shared / "COMPLETE") << "complete\n";
   }
   fs::last_write_time(shared, fs::file_time_type::clock::now());  // in use: not stale
-  ::close(lock);  // releases the lock
+  lock.share();
   fs::create_directories(to);
   for (const auto& entry : fs::directory_iterator(shared)) {
     if (entry.path().filename() == "COMPLETE") continue;
