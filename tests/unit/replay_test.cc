@@ -366,18 +366,25 @@ TEST(GenerationGateTest, SwitchWaitsForTheOpenBatchAndNewBatchesWaitForTheSwitch
   log->resume_batches();
 }
 
-// A rebuild beside a source that keeps appending: afterwards the rows are
-// exactly those of a fold of the final log from scratch (offline).
-// The fixture above opens a log that was closed after its ingest; here the
-// rebuild runs in the session that ingested, over rows still in memtables
-// and the partitions' positions its own commits set.
-TEST(SameSessionReplayTest, RebuildRightAfterTheIngestGivesTheLiveRows) {
-  TempDir dir;
-  EngineMetrics metrics;
-  std::unique_ptr<EventLog> log;
-  ASSERT_TRUE(EventLog::open(dir.str(), {}, log).ok());
-  Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
-  feed().ingest(ingestor, 0, 0.3);
+// A new log with the first 30 % of the feed ingested, kept open in the
+// session that ingested it: rows still in memtables, the partitions'
+// positions set by its own commits (ReplayTest's log was closed and reopened).
+class SessionReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(EventLog::open(dir_.str(), {}, log_).ok());
+    ingestor_ = std::make_unique<Ingestor>(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+    feed().ingest(*ingestor_, 0, 0.3);
+  }
+
+  TempDir dir_;
+  EngineMetrics metrics_;
+  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<Ingestor> ingestor_;
+};
+
+TEST_F(SessionReplayTest, RebuildRightAfterTheIngestGivesTheLiveRows) {
+  EventLog* log = log_.get();
   const Rows live = projection_rows(*log);
   ASSERT_GT(live.size(), 1000u);
   ReplayOptions all;
@@ -390,13 +397,11 @@ TEST(SameSessionReplayTest, RebuildRightAfterTheIngestGivesTheLiveRows) {
   EXPECT_EQ(projection_rows(*log), live);
 }
 
-TEST(OnlineReplayTest, SwitchesBesideAnAppendingSourceWithoutLosingABatch) {
-  TempDir dir;
-  EngineMetrics metrics;
-  std::unique_ptr<EventLog> log;
-  ASSERT_TRUE(EventLog::open(dir.str(), {}, log).ok());
-  Ingestor ingestor(*log, IngestOptions{"carelog.events", {}, {}}, metrics, nullptr);
-  feed().ingest(ingestor, 0, 0.3);
+// A rebuild beside a source that keeps appending: afterwards the rows are
+// exactly those of a fold of the final log from scratch (offline).
+TEST_F(SessionReplayTest, SwitchesBesideAnAppendingSourceWithoutLosingABatch) {
+  EventLog* log = log_.get();
+  Ingestor& ingestor = *ingestor_;
   std::atomic<bool> appending{true};
   std::thread source([&] {
     feed().ingest(ingestor, 0.3, 1, 50, true);  // small batches: many chances to race the switch
