@@ -288,14 +288,17 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 
 namespace {
-// `width` decimal digits of `v` (0 <= v < 10^width), zero-padded.
+// The decimal digits of `v`, zero-padded to at least `width` (<= 20), as
+// printf's %0*llu writes them.
 void append_digits(std::string& out, uint64_t v, int width) {
   char buf[20];
-  for (int i = width - 1; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + v % 10);
+  int begin = 20;
+  do {
+    buf[--begin] = static_cast<char>('0' + v % 10);
     v /= 10;
-  }
-  out.append(buf, static_cast<size_t>(width));
+  } while (v != 0);
+  while (begin > 20 - width) buf[--begin] = '0';
+  out.append(buf + begin, static_cast<size_t>(20 - begin));
 }
 }  // namespace
 
@@ -309,9 +312,9 @@ void append_rfc3339(std::string& out, const Timestamp& t) {
   unsigned month, day;
   text::civil_from_days(days, year, month, day);
 
-  if (year >= 0 && year <= 9999) {
+  if (year >= 0) {
     append_digits(out, static_cast<uint64_t>(year), 4);
-  } else {  // outside RFC 3339's range: as printf's %04lld wrote it
+  } else {  // before year 0, outside RFC 3339's range: as printf's %04lld wrote it
     char buf[32];
     const int n = std::snprintf(buf, sizeof buf, "%04lld", static_cast<long long>(year));
     out.append(buf, static_cast<size_t>(n));
@@ -341,11 +344,7 @@ void append_rfc3339(std::string& out, const Timestamp& t) {
   } else {
     const int32_t abs_offset = t.offset_minutes < 0 ? -t.offset_minutes : t.offset_minutes;
     out += t.offset_minutes < 0 ? '-' : '+';
-    if (abs_offset / 60 < 100) {
-      append_digits(out, static_cast<uint64_t>(abs_offset / 60), 2);
-    } else {  // beyond what a parsed envelope holds: as printf's %02d wrote it
-      out += std::to_string(abs_offset / 60);
-    }
+    append_digits(out, static_cast<uint64_t>(abs_offset / 60), 2);
     out += ':';
     append_digits(out, static_cast<uint64_t>(abs_offset % 60), 2);
   }
