@@ -65,20 +65,6 @@ bool decode_id_entry(std::string_view v, EventIdEntry& e) {
   return true;
 }
 
-void put_str(std::string& out, std::string_view s) {
-  put_be32(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
-
-bool get_str(std::string_view& in, std::string& s) {
-  if (in.size() < 4) return false;
-  uint32_t n = get_be32(in.data());
-  if (in.size() - 4 < n) return false;
-  s.assign(in.data() + 4, n);
-  in.remove_prefix(4 + n);
-  return true;
-}
-
 std::string event_id_key(std::string_view seller_id, std::string_view event_id) {
   std::string k;
   k.reserve(seller_id.size() + 1 + event_id.size());

@@ -23,6 +23,19 @@ uint64_t get_be64(const char* p) {
   return v;
 }
 
+void put_str(std::string& out, std::string_view s) {
+  put_be32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+bool get_str(std::string_view& in, std::string& s) {
+  if (in.size() < 4) return false;
+  uint32_t n = get_be32(in.data());
+  if (in.size() - 4 < n) return false;
+  s.assign(in.data() + 4, n);
+  in.remove_prefix(4 + n);
+  return true;
+}
+
 std::string log_key(uint32_t partition, uint64_t seq) {
   std::string k;
   k.reserve(12);

@@ -46,5 +46,9 @@ void put_be32(std::string& out, uint32_t v);
 void put_be64(std::string& out, uint64_t v);
 uint32_t get_be32(const char* p);
 uint64_t get_be64(const char* p);
+// A string as be32 length | bytes; get_str consumes it from the front of
+// `in` and returns false (leaving `in` as it was) when the bytes are short.
+void put_str(std::string& out, std::string_view s);
+bool get_str(std::string_view& in, std::string& s);
 
 }  // namespace carelog

@@ -6,22 +6,10 @@ namespace carelog {
 namespace {
 
 void put_i64(std::string& out, int64_t v) { put_be64(out, static_cast<uint64_t>(v)); }
-void put_str(std::string& out, std::string_view s) {
-  put_be32(out, static_cast<uint32_t>(s.size()));
-  out.append(s);
-}
 bool get_i64(std::string_view& in, int64_t& v) {
   if (in.size() < 8) return false;
   v = static_cast<int64_t>(get_be64(in.data()));
   in.remove_prefix(8);
-  return true;
-}
-bool get_str(std::string_view& in, std::string& s) {
-  if (in.size() < 4) return false;
-  uint32_t n = get_be32(in.data());
-  if (in.size() - 4 < n) return false;
-  s.assign(in.data() + 4, n);
-  in.remove_prefix(4 + n);
   return true;
 }
 

@@ -22,7 +22,7 @@ namespace carelog {
 
 namespace {
 
-constexpr uint8_t kFormat = 1;
+constexpr uint8_t kMessageRowFormat = 1;
 constexpr char kReceivedByte = 'r';
 constexpr char kSentByte = 's';
 
@@ -52,7 +52,7 @@ std::string thread_key(std::string_view thread_id) {
 std::string encode_message_row(const MessageRow& m) {
   std::string out;
   RowWriter w(out);
-  w.u8(kFormat);
+  w.u8(kMessageRowFormat);
   w.boolean(m.received);
   w.str(m.message_id);
   w.str(m.thread_id);
@@ -141,7 +141,7 @@ std::string_view to_string(MessageOutcome o) {
 
 bool decode_message_row(std::string_view bytes, MessageRow& m) {
   RowReader r(bytes);
-  if (r.u8() != kFormat) return false;
+  if (r.u8() != kMessageRowFormat) return false;
   m.received = r.boolean();
   m.message_id = r.str();
   m.thread_id = r.str();

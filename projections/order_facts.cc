@@ -19,7 +19,7 @@ std::string placed_index_key(int64_t placed_at, std::string_view order_id) {
   return k;
 }
 
-constexpr uint8_t kFormat = 1;
+constexpr uint8_t kOrderRowFormat = 1;
 
 template <class Rows>
 std::optional<OrderFacts> read_facts(const Rows& rows, std::string_view order_id) {
@@ -37,7 +37,7 @@ void put(SellerRowWriter& rows, const OrderFacts& o) { rows.put(order_key(o.orde
 std::string encode_order_facts(const OrderFacts& o) {
   std::string out;
   RowWriter w(out);
-  w.u8(kFormat);
+  w.u8(kOrderRowFormat);
   w.str(o.order_id);
   w.str(o.buyer_id);
   w.str(o.marketplace);
@@ -81,7 +81,7 @@ std::string encode_order_facts(const OrderFacts& o) {
 
 bool decode_order_facts(std::string_view bytes, OrderFacts& o) {
   RowReader r(bytes);
-  if (r.u8() != kFormat) return false;
+  if (r.u8() != kOrderRowFormat) return false;
   o.order_id = r.str();
   o.buyer_id = r.str();
   o.marketplace = r.str();
