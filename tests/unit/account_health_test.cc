@@ -15,7 +15,7 @@
 #include "projections/returns_queue.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::account_health_test {
 namespace {
 
 using testing::envelope;
@@ -310,4 +310,4 @@ TEST_F(AccountHealthTest, ReturnResponseGoodWhenAllOnTime) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::account_health_test

@@ -19,7 +19,7 @@
 #include "engine/replay.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::buyer_vault_test {
 namespace {
 
 using testing::envelope;
@@ -250,4 +250,4 @@ TEST_F(BuyerVaultTest, AnErasureLoggedButNotCarriedOutIsDoneAtTheNextStart) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::buyer_vault_test

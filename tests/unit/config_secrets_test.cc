@@ -16,7 +16,7 @@
 #include "connectors/kafka_client.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::config_secrets_test {
 namespace {
 
 using testing::TempDir;
@@ -254,4 +254,4 @@ TEST(ConfigSecrets, RejectedSecretPropertyErrorHoldsNoValue) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::config_secrets_test

@@ -14,7 +14,7 @@
 #include "config/config.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::config_test {
 namespace {
 
 using testing::TempDir;
@@ -617,9 +617,9 @@ TEST(ConfigValidate, NamesTheBadSetting) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::config_test
 
-namespace carelog {
+namespace carelog::config_test {
 namespace {
 
 TEST(ConfigHoliday, DefaultMarketplaceAndYearTablesAndCategories) {
@@ -666,4 +666,4 @@ TEST(ConfigHoliday, BadDatesAndScopesNameFileLineAndKey) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::config_test

@@ -17,7 +17,7 @@
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
 
-namespace carelog {
+namespace carelog::deadlines_test {
 namespace {
 
 constexpr const char* kSeller = "A2SELLER0001";
@@ -391,4 +391,4 @@ TEST_F(ReturnSettingsQueryTest, SameInstantLastLoggedWins) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::deadlines_test

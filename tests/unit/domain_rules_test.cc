@@ -6,7 +6,7 @@
 #include "engine/ingest.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::domain_rules_test {
 namespace {
 
 using testing::envelope;
@@ -164,4 +164,4 @@ TEST_F(DomainRulesTest, StateSurvivesAReopen) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::domain_rules_test

@@ -10,7 +10,7 @@
 #include "engine/log_verify.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::engine_log_test {
 namespace {
 
 using testing::envelope;
@@ -291,4 +291,4 @@ TEST_F(ChainTamperTest, NamesEveryBreakOfAPartitionNotOnlyTheFirst) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::engine_log_test

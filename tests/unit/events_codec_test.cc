@@ -15,18 +15,18 @@
 #include "events/log_codec.h"
 #include "tests/unit/events_samples.h"
 
-namespace carelog {
+namespace carelog::events_codec_test {
 namespace {
 
 using testing::all_samples;
-using testing::envelope;
+using testing::sample_envelope;
 using testing::Sample;
 
 std::vector<Event> decoded_samples() {
   JsonDecoder decoder({.allow_derived_types = true});
   std::vector<Event> events;
   for (const Sample& s : all_samples()) {
-    auto r = decoder.decode(envelope(s.type, s.data));
+    auto r = decoder.decode(sample_envelope(s.type, s.data));
     EXPECT_TRUE(r.ok()) << s.type << ": " << (r.ok() ? "" : r.rejection().message);
     if (r.ok()) events.push_back(std::move(r.value()));
   }
@@ -142,7 +142,7 @@ TEST(CodecTest, EncodeJsonIsTheCompactSpecForm) {
   ASSERT_EQ(events.size(), samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     SCOPED_TRACE(samples[i].type);
-    std::string expected = envelope(samples[i].type, samples[i].data);
+    std::string expected = sample_envelope(samples[i].type, samples[i].data);
     if (samples[i].type == "order.placed") {
       expected.replace(expected.find(R"("9.9")"), 5, R"("9.90")");
     }
@@ -405,4 +405,4 @@ TEST(EventTest, EnumNamesAreTheSpecsStrings) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::events_codec_test

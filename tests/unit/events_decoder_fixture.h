@@ -67,7 +67,7 @@ class DecoderTest : public ::testing::Test {
   }
   // An envelope of `type` around `data`, decoded.
   Result<Event> decode_data(std::string_view type, std::string_view data) {
-    return decoder_.decode(envelope(type, data));
+    return decoder_.decode(sample_envelope(type, data));
   }
   JsonDecoder decoder_;
   JsonDecoder derived_;

@@ -13,12 +13,12 @@
 #include "tests/unit/events_decoder_fixture.h"
 #include "tests/unit/events_samples.h"
 
-namespace carelog {
+namespace carelog::events_decoder_rejections_test {
 namespace {
 
 using testing::Accepted;
 using testing::DecoderTest;
-using testing::envelope;
+using testing::sample_envelope;
 using testing::kOrderId;
 using testing::Rejected;
 using testing::repeat;
@@ -29,13 +29,13 @@ using testing::with;
 
 TEST_F(DecoderTest, TooLarge) {
   JsonDecoder small({.max_record_bytes = 64});
-  const std::string json = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string json = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(small.decode(json), reject::kTooLarge, ""));
   EXPECT_TRUE(Rejected(small.decode(std::string(65, ' ')), reject::kTooLarge, ""));
 }
 
 TEST_F(DecoderTest, InvalidUtf8) {
-  const std::string good = envelope("order.cancelled", sample_data("order.cancelled"));
+  const std::string good = sample_envelope("order.cancelled", sample_data("order.cancelled"));
   EXPECT_TRUE(Rejected(decode(with(good, "erreur", "erreur\xff")), reject::kInvalidUtf8, ""));
   EXPECT_TRUE(
       Rejected(decode(with(good, "erreur", "\xc0\xaf")), reject::kInvalidUtf8, ""));  // overlong
@@ -46,7 +46,7 @@ TEST_F(DecoderTest, InvalidUtf8) {
 }
 
 TEST_F(DecoderTest, InvalidJson) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(""), reject::kInvalidJson, ""));
   EXPECT_TRUE(Rejected(decode("   "), reject::kInvalidJson, ""));
   EXPECT_TRUE(Rejected(decode(good.substr(0, good.size() - 1)), reject::kInvalidJson, ""));
@@ -90,7 +90,7 @@ TEST_F(DecoderTest, NotObject) {
 }
 
 TEST_F(DecoderTest, MissingField) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("event_id":"evt-0001",)", "")), reject::kMissingField,
                        "event_id"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("type":"order.delivered",)", "")),
@@ -116,7 +116,7 @@ TEST_F(DecoderTest, MissingField) {
 }
 
 TEST_F(DecoderTest, WrongType) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("evt-0001")", "1")), reject::kWrongType, "event_id"));
   EXPECT_TRUE(
       Rejected(decode(with(good, R"("evt-0001")", "null")), reject::kWrongType, "event_id"));
@@ -161,18 +161,19 @@ TEST_F(DecoderTest, WrongType) {
       decode_data("refund.issued", with(sample_data("refund.issued"),
                                         R"({"amount":"12.50","currency":"EUR"})", R"("12.50")")),
       reject::kWrongType, "data.amount"));
-  EXPECT_TRUE(Rejected(
-      derived_.decode(envelope("notification.requested", with(sample_data("notification.requested"),
-                                                              R"(["https)", R"([3,"https)"))),
-      reject::kWrongType, "data.action_links[0]"));
+  const std::string bad_link =
+      with(sample_data("notification.requested"), R"(["https)", R"([3,"https)");
+  EXPECT_TRUE(Rejected(derived_.decode(sample_envelope("notification.requested", bad_link)),
+                       reject::kWrongType, "data.action_links[0]"));
 }
 
 TEST_F(DecoderTest, UnknownAndReservedTypes) {
-  EXPECT_TRUE(Rejected(decode(envelope("order.exploded", "{}")), reject::kUnknownType, "type"));
-  EXPECT_TRUE(Rejected(decode(envelope("Order.Placed", sample_data("order.placed"))),
+  EXPECT_TRUE(
+      Rejected(decode(sample_envelope("order.exploded", "{}")), reject::kUnknownType, "type"));
+  EXPECT_TRUE(Rejected(decode(sample_envelope("Order.Placed", sample_data("order.placed"))),
                        reject::kUnknownType, "type"));
   const std::string notification =
-      envelope("notification.requested", sample_data("notification.requested"));
+      sample_envelope("notification.requested", sample_data("notification.requested"));
   EXPECT_TRUE(Rejected(decode(notification), reject::kReservedType, "type"));
   EXPECT_TRUE(Accepted(derived_.decode(notification)));
 }
@@ -251,7 +252,7 @@ TEST_F(DecoderTest, LengthsAreCountedInCodePoints) {
 }
 
 TEST_F(DecoderTest, InvalidLengthOfIdsAndArrays) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, "evt-0001", "")), reject::kInvalidLength, "event_id"));
   EXPECT_TRUE(Accepted(decode(with(good, "evt-0001", repeat("e", 128)))));
   EXPECT_TRUE(Rejected(decode(with(good, "evt-0001", repeat("e", 129))), reject::kInvalidLength,
@@ -281,7 +282,7 @@ TEST_F(DecoderTest, InvalidLengthOfIdsAndArrays) {
 }
 
 TEST_F(DecoderTest, InvalidId) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, "evt-0001", "évt-0001")), reject::kInvalidId, "event_id"));
   EXPECT_TRUE(
       Rejected(decode(with(good, "evt-0001", "evt\\t0001")), reject::kInvalidId, "event_id"));
@@ -386,13 +387,13 @@ TEST_F(DecoderTest, OutOfRange) {
       decode_data("seller.return_settings_changed",
                   with(settings, R"("return_window_days":30)", R"("return_window_days":0)")),
       reject::kOutOfRange, "data.return_window_days"));
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("schema_version":1)", R"("schema_version":-1)")),
                        reject::kOutOfRange, "schema_version"));
 }
 
 TEST_F(DecoderTest, InvalidMarketplace) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("FR")", R"("XX")")), reject::kInvalidMarketplace,
                        "marketplace"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("FR")", R"("fr")")), reject::kInvalidMarketplace,
@@ -404,7 +405,7 @@ TEST_F(DecoderTest, InvalidMarketplace) {
 }
 
 TEST_F(DecoderTest, UnsupportedSchemaVersion) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(Rejected(decode(with(good, R"("schema_version":1)", R"("schema_version":2)")),
                        reject::kUnsupportedSchema, "schema_version"));
   EXPECT_TRUE(
@@ -413,11 +414,11 @@ TEST_F(DecoderTest, UnsupportedSchemaVersion) {
 }
 
 TEST_F(DecoderTest, KeyMismatch) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   EXPECT_TRUE(
       Rejected(decode(good, std::string_view("A2SELLER0002")), reject::kKeyMismatch, "seller_id"));
   EXPECT_TRUE(Rejected(decode(good, std::string_view("")), reject::kKeyMismatch, "seller_id"));
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::events_decoder_rejections_test

@@ -14,13 +14,13 @@
 #include "tests/unit/events_decoder_fixture.h"
 #include "tests/unit/events_samples.h"
 
-namespace carelog {
+namespace carelog::events_decoder_test {
 namespace {
 
 using testing::Accepted;
 using testing::all_samples;
 using testing::DecoderTest;
-using testing::envelope;
+using testing::sample_envelope;
 using testing::kOccurredAtMicros;
 using testing::Rejected;
 using testing::Sample;
@@ -34,7 +34,7 @@ TEST_F(DecoderTest, AcceptsEveryTypeFromARealisticSample) {
   ASSERT_EQ(samples.size(), static_cast<size_t>(kEventTypeCount));
   for (size_t i = 0; i < samples.size(); ++i) {
     SCOPED_TRACE(samples[i].type);
-    auto r = derived_.decode(envelope(samples[i].type, samples[i].data));
+    auto r = derived_.decode(sample_envelope(samples[i].type, samples[i].data));
     ASSERT_TRUE(Accepted(r));
     const Event& e = r.value();
     EXPECT_EQ(e.type(), static_cast<EventType>(i));
@@ -120,7 +120,7 @@ TEST_F(DecoderTest, ReturnWindowDefaultsToThirtyDays) {
 }
 
 TEST_F(DecoderTest, UnknownFieldsAreIgnoredAnywhere) {
-  std::string json = envelope(
+  std::string json = sample_envelope(
       "order.delivered",
       R"({"x_note":{"deep":[1,2.5,{"a":null}]},"order_id":"403-9930700-9360319","z":true})");
   json = with(json, "{\"event_id\"", R"({"producer":"feed-7","event_id")");
@@ -142,12 +142,12 @@ TEST_F(DecoderTest, FieldOrderDoesNotMatter) {
 }
 
 TEST_F(DecoderTest, MatchingKeyIsAccepted) {
-  EXPECT_TRUE(Accepted(decode(envelope("order.delivered", sample_data("order.delivered")),
+  EXPECT_TRUE(Accepted(decode(sample_envelope("order.delivered", sample_data("order.delivered")),
                               std::string_view("A2SELLER0001"))));
 }
 
 TEST_F(DecoderTest, DecoderIsReusableAfterRejections) {
-  const std::string good = envelope("order.delivered", sample_data("order.delivered"));
+  const std::string good = sample_envelope("order.delivered", sample_data("order.delivered"));
   ASSERT_TRUE(Accepted(decode(good)));
   ASSERT_FALSE(decode("{").ok());
   ASSERT_FALSE(decode(std::string(5000, ' ') + "[]").ok());  // grows the buffer
@@ -159,7 +159,7 @@ TEST_F(DecoderTest, DecoderIsReusableAfterRejections) {
 // ---- times ----------------------------------------------------------------------
 
 Result<Event> decode_at(JsonDecoder& d, std::string_view occurred_at) {
-  std::string json = envelope("order.delivered", R"({"order_id":"403-9930700-9360319"})");
+  std::string json = sample_envelope("order.delivered", R"({"order_id":"403-9930700-9360319"})");
   return d.decode(with(json, testing::kOccurredAt, occurred_at));
 }
 
@@ -211,33 +211,33 @@ TEST_F(DecoderTest, RejectsMalformedTimes) {
 TEST_F(DecoderTest, V0MessageSentWithoutSenderIsUpcastToSeller) {
   const std::string v1 = sample_data("message.sent");
   const std::string v0 = with(v1, R"(,"sender":"seller")", "");
-  auto old = decode(envelope("message.sent", v0, /*schema_version=*/""));
+  auto old = decode(sample_envelope("message.sent", v0, /*schema_version=*/""));
   ASSERT_TRUE(Accepted(old));
   EXPECT_EQ(std::get<MessageSent>(old.value().data).sender, Sender::kSeller);
   EXPECT_EQ(old.value().schema_version, kCurrentSchemaVersion);
-  auto current = decode(envelope("message.sent", v1));
+  auto current = decode(sample_envelope("message.sent", v1));
   ASSERT_TRUE(Accepted(current));
   EXPECT_EQ(old.value(), current.value());
 
-  auto explicit_zero = decode(envelope("message.sent", v0, "0"));
+  auto explicit_zero = decode(sample_envelope("message.sent", v0, "0"));
   ASSERT_TRUE(Accepted(explicit_zero));
   EXPECT_EQ(explicit_zero.value(), current.value());
 
   // A v0 envelope that does name the sender keeps it.
-  auto auto_sender = decode(
-      envelope("message.sent", with(v1, R"("sender":"seller")", R"("sender":"seller_auto")"), ""));
+  auto auto_sender = decode(sample_envelope(
+      "message.sent", with(v1, R"("sender":"seller")", R"("sender":"seller_auto")"), ""));
   ASSERT_TRUE(Accepted(auto_sender));
   EXPECT_EQ(std::get<MessageSent>(auto_sender.value().data).sender, Sender::kSellerAuto);
 }
 
 TEST_F(DecoderTest, V1MessageSentRequiresSender) {
   const std::string v0 = with(sample_data("message.sent"), R"(,"sender":"seller")", "");
-  EXPECT_TRUE(
-      Rejected(decode(envelope("message.sent", v0, "1")), reject::kMissingField, "data.sender"));
-  EXPECT_TRUE(
-      Rejected(decode(envelope("message.sent", with(sample_data("message.sent"),
-                                                    R"("sender":"seller")", R"("sender":null)"))),
-               reject::kWrongType, "data.sender"));
+  EXPECT_TRUE(Rejected(decode(sample_envelope("message.sent", v0, "1")), reject::kMissingField,
+                       "data.sender"));
+  const std::string null_sender =
+      with(sample_data("message.sent"), R"("sender":"seller")", R"("sender":null)");
+  EXPECT_TRUE(Rejected(decode(sample_envelope("message.sent", null_sender)), reject::kWrongType,
+                       "data.sender"));
 }
 
 TEST(UpcastTest, ImpliedSender) {
@@ -248,8 +248,8 @@ TEST(UpcastTest, ImpliedSender) {
 TEST_F(DecoderTest, OtherTypesDecodeTheSameAtVersionZero) {
   for (const Sample& s : all_samples()) {
     SCOPED_TRACE(s.type);
-    auto v0 = derived_.decode(envelope(s.type, s.data, ""));
-    auto v1 = derived_.decode(envelope(s.type, s.data, "1"));
+    auto v0 = derived_.decode(sample_envelope(s.type, s.data, ""));
+    auto v1 = derived_.decode(sample_envelope(s.type, s.data, "1"));
     ASSERT_TRUE(Accepted(v0));
     ASSERT_TRUE(Accepted(v1));
     EXPECT_EQ(v0.value(), v1.value());
@@ -278,7 +278,7 @@ TEST_F(DecoderTest, MutatedInputNeverCrashes) {
   static constexpr char kAlphabet[] = "{}[]\",:\\0123456789.-eE tnfu\xc3\xa9\xff";
   size_t accepted = 0;
   for (const Sample& s : all_samples()) {
-    const std::string json = envelope(s.type, s.data);
+    const std::string json = sample_envelope(s.type, s.data);
     for (int round = 0; round < 300; ++round) {
       std::string m = json;
       const int edits = 1 + static_cast<int>(next() % 3);
@@ -309,4 +309,4 @@ TEST_F(DecoderTest, MutatedInputNeverCrashes) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::events_decoder_test

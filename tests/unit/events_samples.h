@@ -21,9 +21,9 @@ struct Sample {
 
 // One envelope around `data`, with the given schema_version member (or none
 // when `schema_version` is empty) and optional extra envelope members.
-inline std::string envelope(std::string_view type, std::string_view data,
-                            std::string_view schema_version = "1",
-                            std::string_view event_id = "evt-0001") {
+inline std::string sample_envelope(std::string_view type, std::string_view data,
+                                   std::string_view schema_version = "1",
+                                   std::string_view event_id = "evt-0001") {
   std::string out = "{\"event_id\":\"" + std::string(event_id) + "\",\"type\":\"" +
                     std::string(type) + "\",\"occurred_at\":\"" + std::string(kOccurredAt) +
                     "\",\"seller_id\":\"" + std::string(kSeller) + "\",\"marketplace\":\"FR\",";

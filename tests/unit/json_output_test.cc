@@ -11,7 +11,7 @@
 #include "projections/json_out.h"
 #include "projections/projection.h"
 
-namespace carelog {
+namespace carelog::json_output_test {
 namespace {
 
 TEST(JsonOutput, InvalidUtf8IsReplacedNotCopied) {
@@ -129,4 +129,4 @@ TEST(JsonOutput, RatiosRoundHalfUpToFourDecimals) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::json_output_test

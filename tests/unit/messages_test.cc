@@ -11,7 +11,7 @@
 #include "projections/response_times.h"
 #include "test_support.h"
 
-namespace carelog {
+namespace carelog::messages_test {
 namespace {
 
 using carelog::testing::envelope;
@@ -251,9 +251,9 @@ TEST_F(MessagesTest, SentWithoutAnyReceivedMessageHasNullLabels) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::messages_test
 
-namespace carelog {
+namespace carelog::messages_test {
 namespace {
 
 // A seller writes first in a thread; the buyer answers later. As of a moment
@@ -276,4 +276,4 @@ TEST_F(MessagesTest, SentMessagesAreNeverLabelledWithWhatCameLater) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::messages_test

@@ -12,7 +12,7 @@
 #include "projections/memory_rows.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::order_history_test {
 namespace {
 
 using testing::envelope;
@@ -190,4 +190,4 @@ TEST_F(OrderHistoryTest, SeqOrderIsNumericNotLexicographic) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::order_history_test

@@ -19,7 +19,7 @@
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
-namespace carelog {
+namespace carelog::pipelined_ingest_test {
 namespace {
 
 using testing::json_field;
@@ -283,4 +283,4 @@ TEST(PipelinedIngestTest, AFailedCommitDropsTheBatchFoldedOnItAndARestartEndsThe
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::pipelined_ingest_test

@@ -28,7 +28,7 @@
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
-namespace carelog {
+namespace carelog::query_shortcuts_test {
 namespace {
 
 using testing::TempDir;
@@ -300,4 +300,4 @@ TEST_F(QueryShortcutsTest, AllOrdersInOnePassAreTheOrdersOfTheTimeIndex) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::query_shortcuts_test

@@ -3,7 +3,7 @@
 
 #include "connectors/rate_limiter.h"
 
-namespace carelog {
+namespace carelog::rate_limiter_test {
 namespace {
 
 using std::chrono::milliseconds;
@@ -47,4 +47,4 @@ TEST(RateLimiterTest, ManyClientsDoNotGrowWithoutBound) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::rate_limiter_test

@@ -20,7 +20,7 @@
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
-namespace carelog {
+namespace carelog::replay_test {
 namespace {
 
 using testing::TempDir;
@@ -444,4 +444,4 @@ TEST_F(SessionReplayTest, SwitchesBesideAnAppendingSourceWithoutLosingABatch) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::replay_test

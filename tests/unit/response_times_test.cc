@@ -12,7 +12,7 @@
 #include "projections/memory_rows.h"
 #include "projections/order_facts.h"
 
-namespace carelog {
+namespace carelog::response_times_test {
 namespace {
 
 constexpr int64_t kSec = kMicrosPerSecond;
@@ -516,4 +516,4 @@ TEST(ResponseTimes, SeedTableFromEventsInReverseLogOrder) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::response_times_test

@@ -10,7 +10,7 @@
 #include "engine/returns_automation.h"
 #include "tests/unit/test_support.h"
 
-namespace carelog {
+namespace carelog::returns_automation_test {
 namespace {
 
 using testing::envelope;
@@ -152,4 +152,4 @@ TEST_F(AutomationTest, DerivedIdsAndRmaAreDeterministic) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::returns_automation_test

@@ -17,7 +17,7 @@
 #include "projections/order_facts.h"
 #include "projections/return_rows.h"
 
-namespace carelog {
+namespace carelog::returns_queue_test {
 namespace {
 
 constexpr const char* kSeller = "A2SELLER0001";
@@ -634,4 +634,4 @@ TEST(InReturnPolicyTest, CategoriesAndMissingDates) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::returns_queue_test

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-namespace carelog {
+namespace carelog::row_overlay_test {
 namespace {
 
 std::optional<std::string> read(const RowOverlay& overlay, const std::string& key) {
@@ -103,4 +103,4 @@ TEST(RowOverlayTest, AgreesWithAMapThroughGrowthRewritesAndErasures) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::row_overlay_test

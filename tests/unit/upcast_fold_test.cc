@@ -7,7 +7,7 @@
 #include "projections/order_facts.h"
 #include "projections/response_times.h"
 
-namespace carelog {
+namespace carelog::upcast_fold_test {
 namespace {
 
 const char* kReceived =
@@ -41,4 +41,4 @@ TEST(UpcastFold, OldAndNewFormsFoldToTheSameState) {
 }
 
 }  // namespace
-}  // namespace carelog
+}  // namespace carelog::upcast_fold_test
