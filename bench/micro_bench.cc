@@ -75,7 +75,7 @@ struct ScratchLog {
 void BM_Decode(benchmark::State& state) {
   const auto samples = testing::all_samples();
   const auto& s = samples[static_cast<size_t>(state.range(0))];
-  const std::string json = testing::envelope(s.type, s.data);
+  const std::string json = testing::sample_envelope(s.type, s.data);
   DecoderOptions o;
   o.allow_derived_types = true;
   JsonDecoder decoder(o);
