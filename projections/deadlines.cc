@@ -20,8 +20,6 @@ namespace {
 
 constexpr int64_t kMessageDue = 24 * kMicrosPerHour;
 constexpr int64_t kReturnDue = 48 * kMicrosPerHour;
-constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
-constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 int64_t add_sat(int64_t a, int64_t b) {
   int64_t r = 0;

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,9 @@ class Projection {
 inline constexpr int64_t kMicrosPerSecond = 1'000'000;
 inline constexpr int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
 inline constexpr int64_t kMicrosPerDay = 24 * kMicrosPerHour;
+// Instants before and after every other (open ends of a range).
+inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
+inline constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 // A bad query parameter: the HTTP layer answers 400 naming `parameter`.
 struct QueryError {

@@ -32,8 +32,6 @@
 namespace carelog {
 namespace {
 
-constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
-constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max();
 
 using return_rows::decode_return_counts;
 using return_rows::encode_return;
