@@ -2,7 +2,6 @@
 #include "projections/json_out.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "events/json_encoder.h"
 #include "projections/return_rows.h"
@@ -31,7 +30,6 @@
 
 namespace carelog {
 namespace {
-
 
 using return_rows::decode_return_counts;
 using return_rows::encode_return;
