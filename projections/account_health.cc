@@ -43,18 +43,16 @@ struct MetricSpec {
   Comparison comparison;
 };
 
-constexpr MetricSpec kOrderDefect{"order_defect_rate", 60, 1, 100, "0.01", Comparison::kLess};
+constexpr MetricSpec kOrderDefect{"order_defect_rate", kOrderDefectWindowDays, 1, 100, "0.01", Comparison::kLess};
 constexpr MetricSpec kPreFulfillmentCancel{
-    "pre_fulfillment_cancel_rate", 7, 25, 1000, "0.025", Comparison::kLess};
-constexpr MetricSpec kLateShipment{"late_shipment_rate", 30, 4, 100, "0.04", Comparison::kLess};
+    "pre_fulfillment_cancel_rate", kSellerCancelWindowDays, 25, 1000, "0.025", Comparison::kLess};
+constexpr MetricSpec kLateShipment{"late_shipment_rate", kLateShipmentWindowDays, 4, 100, "0.04", Comparison::kLess};
 constexpr MetricSpec kContactResponseLate{"contact_response_late_rate", 30, 1, 10, "0.1",
                                           Comparison::kLessOrEqual};
 constexpr MetricSpec kReturnResponseLate{
-    "return_response_late_rate", 30, 1, 10, "0.1", Comparison::kLess};
+    "return_response_late_rate", kReturnResponseWindowDays, 1, 10, "0.1", Comparison::kLess};
 
-struct Count {
-  int64_t numerator = 0, denominator = 0;
-};
+using Count = HealthCount;
 
 bool meets_target(const MetricSpec& m, const Count& c) {
   using Wide = __int128;
@@ -82,8 +80,8 @@ bool in_window(int64_t t, int64_t as_of, int window_days) {
   return t > as_of - window_days * kMicrosPerDay && t <= as_of;
 }
 
-// Negative feedback (rating <= 2) received, an A-to-z claim filed and not
-// denied/withdrawn, or a chargeback filed — each as of `as_of`.
+}  // namespace
+
 bool is_defective(const OrderFacts& o, int64_t as_of) {
   for (const auto& f : o.feedback) {
     if (f.rating <= 2 && f.at <= as_of) return true;
@@ -99,23 +97,20 @@ bool is_defective(const OrderFacts& o, int64_t as_of) {
   return false;
 }
 
-// Cancelled by the seller by `as_of`, and not shipped at or before the cancellation.
 bool is_seller_cancelled_before_shipping(const OrderFacts& o, int64_t as_of) {
   if (!o.cancelled_at || *o.cancelled_at > as_of) return false;
   if (o.cancelled_by != CancelledBy::kSeller) return false;
   return !(o.shipped_at && *o.shipped_at <= *o.cancelled_at);
 }
 
-struct OrderCounts {
-  Count defects, seller_cancels, late_shipments;
-};
+namespace {
 
 // One pass over every order placed up to as_of: the placement windows bound
 // the first two metrics, but a shipment in the 30-day window may belong to an
 // order placed at any earlier time (there is no ship-time index). The facts
 // rows are read in one sequential pass (counts need no placed order).
-OrderCounts count_orders(const SellerRows& rows, int64_t as_of) {
-  OrderCounts out;
+AccountHealthCounts count_orders(const SellerRows& rows, int64_t as_of) {
+  AccountHealthCounts out;
   scan_all_orders(rows, [&](const OrderFacts& o) {
     if (o.placed_at > as_of) return true;
     if (in_window(o.placed_at, as_of, kOrderDefect.window_days)) {
@@ -139,26 +134,27 @@ OrderCounts count_orders(const SellerRows& rows, int64_t as_of) {
 
 std::string account_health_json(const SellerRows& rows, const std::string& seller_id,
                                 int64_t as_of) {
-  const OrderCounts orders = count_orders(rows, as_of);
-
+  AccountHealthCounts counts = count_orders(rows, as_of);
   const ResponseTimesReport responses = compute_response_times(rows, as_of);
   const ResponseWindow& w30 = responses.windows[1];
-  const Count contact{w30.late_count, w30.on_time + w30.late + w30.no_response};
-
+  counts.contact_late = {w30.late_count, w30.on_time + w30.late + w30.no_response};
   const ReturnResponseStats returns = return_response_stats(
       rows, as_of - kReturnResponseLate.window_days * kMicrosPerDay, as_of, as_of);
-  const Count return_late{returns.late, returns.requests};
+  counts.return_late = {returns.late, returns.requests};
+  return account_health_json(seller_id, as_of, counts);
+}
 
+std::string account_health_json(const std::string& seller_id, int64_t as_of, const AccountHealthCounts& counts) {
   std::string out = "{\"seller_id\":";
   append_json_string(out, seller_id);
   out += ",\"as_of\":";
   append_json_string(out, format_rfc3339(Timestamp{as_of, 0}));
   out += ",\"metrics\":{";
-  append_metric(out, kOrderDefect, orders.defects, true);
-  append_metric(out, kPreFulfillmentCancel, orders.seller_cancels, false);
-  append_metric(out, kLateShipment, orders.late_shipments, false);
-  append_metric(out, kContactResponseLate, contact, false);
-  append_metric(out, kReturnResponseLate, return_late, false);
+  append_metric(out, kOrderDefect, counts.defects, true);
+  append_metric(out, kPreFulfillmentCancel, counts.seller_cancels, false);
+  append_metric(out, kLateShipment, counts.late_shipments, false);
+  append_metric(out, kContactResponseLate, counts.contact_late, false);
+  append_metric(out, kReturnResponseLate, counts.return_late, false);
   out += "}}";
   return out;
 }

@@ -17,14 +17,8 @@
 namespace carelog {
 namespace {
 
-constexpr int64_t kMessageDue = 24 * kMicrosPerHour;
-constexpr int64_t kReturnDue = 48 * kMicrosPerHour;
-
-int64_t add_sat(int64_t a, int64_t b) {
-  int64_t r = 0;
-  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTime : kMinTime;
-  return r;
-}
+constexpr int64_t kMessageDue = kDeadlineMessageDue;
+constexpr int64_t kReturnDue = kDeadlineReturnDue;
 
 // floor(a / b) for b > 0.
 int64_t floor_div(int64_t a, int64_t b) {
@@ -35,12 +29,7 @@ int64_t floor_div(int64_t a, int64_t b) {
 
 
 
-struct Item {
-  std::string_view kind;  // "message" | "return"
-  std::string id;
-  int64_t deadline = 0;
-  std::optional<std::string> order_id, thread_id, buyer_alias, subject, reason;
-};
+using Item = DeadlineItem;
 
 // The received messages still open at as_of with received_at in [lo, hi].
 void collect_messages(const SellerRows& rows, int64_t lo, int64_t hi, int64_t as_of,
@@ -58,15 +47,7 @@ void collect_messages(const SellerRows& rows, int64_t lo, int64_t hi, int64_t as
     if (!decode_message_row(value, m) || !m.received) return true;  // sent, or corrupt
     const MessageOutcome o = classify_received(rows, m, as_of, nullptr);
     if (o != MessageOutcome::kPending && o != MessageOutcome::kNoResponse) return true;
-    Item it;
-    it.kind = "message";
-    it.id = std::move(m.message_id);
-    it.deadline = m.at + kMessageDue;
-    it.order_id = std::move(m.order_id);
-    it.thread_id = std::move(m.thread_id);
-    it.buyer_alias = std::move(m.buyer_alias);
-    it.subject = std::move(m.subject);
-    items.push_back(std::move(it));
+    items.push_back(message_deadline(std::move(m)));
     return true;
   });
 }
@@ -107,13 +88,46 @@ std::string format_hours(int64_t micros) {
 
 }  // namespace
 
+DeadlineItem message_deadline(MessageRow m) {
+  DeadlineItem it;
+  it.kind = "message";
+  it.id = std::move(m.message_id);
+  it.deadline = m.at + kMessageDue;
+  it.order_id = std::move(m.order_id);
+  it.thread_id = std::move(m.thread_id);
+  it.buyer_alias = std::move(m.buyer_alias);
+  it.subject = std::move(m.subject);
+  return it;
+}
+
+DeadlineItem return_deadline(const UndecidedReturn& r) {
+  DeadlineItem it;
+  it.kind = "return";
+  it.id = r.return_id;
+  it.deadline = r.response_due_at;
+  it.order_id = r.order_id;
+  it.reason = std::string(to_string(r.reason));
+  return it;
+}
+
+int64_t add_saturated(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? kMaxTime : kMinTime;
+  return r;
+}
+
 std::string return_settings_json(const SellerRows& rows, const std::string& seller_id,
                                  int64_t as_of) {
+  return return_settings_json(seller_id, read_return_settings_at(rows, as_of));
+}
+
+std::string return_settings_json(const std::string& seller_id,
+                                 const std::map<std::string, DatedReturnSettings>& settings) {
   std::string out = "{\"seller_id\":";
   append_json_string(out, seller_id);
   out += ",\"marketplaces\":{";
   bool first = true;
-  for (const auto& [marketplace, dated] : read_return_settings_at(rows, as_of)) {
+  for (const auto& [marketplace, dated] : settings) {
     if (!first) out += ',';
     first = false;
     const ReturnSettings& s = dated.settings;
@@ -139,22 +153,27 @@ std::variant<std::string, QueryError> deadlines_json(const SellerRows& rows,
   if (within_micros < 0 || within_micros > kDeadlinesMaxWithin) {
     return QueryError{"within", "within must be between 0 and 30 days"};
   }
-  const int64_t horizon = add_sat(as_of, within_micros);  // deadlines <= horizon
-  const int64_t lo = add_sat(add_sat(as_of, -kDeadlinesLookback), 1);  // (as_of - 90 d, ...
+  const DeadlineRanges r = deadline_ranges(as_of, within_micros);
+  std::vector<DeadlineItem> items;
+  collect_messages(rows, r.lo, r.messages_hi, as_of, items);
+  visit_undecided_returns(rows, r.lo, r.returns_hi, as_of, [&](const UndecidedReturn& x) {
+    items.push_back(return_deadline(x));
+    return true;
+  });
+  return deadlines_json(seller_id, as_of, within_micros, std::move(items));
+}
 
-  std::vector<Item> items;
-  collect_messages(rows, lo, std::min(as_of, add_sat(horizon, -kMessageDue)), as_of, items);
-  visit_undecided_returns(rows, lo, add_sat(horizon, -kReturnDue), as_of,
-                          [&](const UndecidedReturn& r) {
-                            Item it;
-                            it.kind = "return";
-                            it.id = r.return_id;
-                            it.deadline = r.response_due_at;
-                            it.order_id = r.order_id;
-                            it.reason = std::string(to_string(r.reason));
-                            items.push_back(std::move(it));
-                            return true;
-                          });
+DeadlineRanges deadline_ranges(int64_t as_of, int64_t within_micros) {
+  const int64_t horizon = add_saturated(as_of, within_micros);  // deadlines <= horizon
+  DeadlineRanges r;
+  r.lo = add_saturated(add_saturated(as_of, -kDeadlinesLookback), 1);  // (as_of - 90 d, ...
+  r.messages_hi = std::min(as_of, add_saturated(horizon, -kMessageDue));
+  r.returns_hi = add_saturated(horizon, -kReturnDue);
+  return r;
+}
+
+std::string deadlines_json(const std::string& seller_id, int64_t as_of, int64_t within_micros,
+                           std::vector<DeadlineItem> items) {
   std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
     if (a.deadline != b.deadline) return a.deadline < b.deadline;
     if (a.kind != b.kind) return a.kind < b.kind;

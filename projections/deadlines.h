@@ -37,11 +37,16 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "projections/projection.h"
+#include "projections/response_times.h"
+#include "projections/returns_queue.h"
 
 namespace carelog {
 
@@ -50,10 +55,39 @@ inline constexpr int64_t kDeadlinesLookback = 90 * kMicrosPerDay;
 // The largest `within` accepted.
 inline constexpr int64_t kDeadlinesMaxWithin = 30 * kMicrosPerDay;
 
+// When each kind is due after its received_at / requested_at.
+inline constexpr int64_t kDeadlineMessageDue = 24 * kMicrosPerHour;
+inline constexpr int64_t kDeadlineReturnDue = 48 * kMicrosPerHour;
+
 // The JSON body of GET /v1/sellers/{id}/return-settings at `as_of` (micros,
 // resolved by the caller).
 std::string return_settings_json(const SellerRows& rows, const std::string& seller_id,
                                  int64_t as_of);
+// The same from the settings in force at as_of, per marketplace.
+std::string return_settings_json(const std::string& seller_id,
+                                 const std::map<std::string, DatedReturnSettings>& settings);
+
+// One listed deadline.
+struct DeadlineItem {
+  std::string_view kind;  // "message" | "return"
+  std::string id;
+  int64_t deadline = 0;
+  std::optional<std::string> order_id, thread_id, buyer_alias, subject, reason;
+};
+DeadlineItem message_deadline(MessageRow received);
+DeadlineItem return_deadline(const UndecidedReturn& r);
+// The ranges a deadlines query looks at: received messages with
+// received_at in [lo, messages_hi] still open at as_of, and undecided
+// requests with requested_at in [lo, min(returns_hi, as_of)].
+struct DeadlineRanges {
+  int64_t lo = 0, messages_hi = 0, returns_hi = 0;
+};
+DeadlineRanges deadline_ranges(int64_t as_of, int64_t within_micros);
+// The JSON body from the items found (any order; within already checked).
+std::string deadlines_json(const std::string& seller_id, int64_t as_of, int64_t within_micros,
+                           std::vector<DeadlineItem> items);
+// a + b, clamped to the instants' range.
+int64_t add_saturated(int64_t a, int64_t b);
 
 // The JSON body of GET /v1/sellers/{id}/deadlines at `as_of` (micros, resolved
 // by the caller) for the next `within_micros`, or a QueryError naming

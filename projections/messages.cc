@@ -26,13 +26,17 @@ constexpr uint8_t kMessageRowFormat = 1;
 constexpr char kReceivedByte = 'r';
 constexpr char kSentByte = 's';
 
-std::string message_key(int64_t at, bool received, std::string_view message_id) {
+}  // namespace
+
+std::string message_row_key(int64_t at, bool received, std::string_view message_id) {
   std::string k(1, row_tag::kMessage);
   append_time(k, at);
   k.push_back(received ? kReceivedByte : kSentByte);
   k.append(message_id);
   return k;
 }
+
+namespace {
 
 std::string by_id_key(bool received, std::string_view message_id) {
   std::string k(1, row_tag::kMessageById);
@@ -48,6 +52,8 @@ std::string thread_key(std::string_view thread_id) {
   k.append(thread_id);
   return k;
 }
+
+}  // namespace
 
 std::string encode_message_row(const MessageRow& m) {
   std::string out;
@@ -68,6 +74,8 @@ std::string encode_message_row(const MessageRow& m) {
   return out;
 }
 
+namespace {
+
 void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) {
   MessageRow m;
   m.received = true;
@@ -79,7 +87,7 @@ void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) 
   m.asin = d.asin;
   m.subject = d.subject;
   m.auto_reply = d.auto_reply;
-  const std::string key = message_key(at, true, d.message_id);
+  const std::string key = message_row_key(at, true, d.message_id);
   rows.put(key, encode_message_row(m));
   rows.put(by_id_key(true, d.message_id), key);
   // The thread's head: its earliest received message (key order = time order).
@@ -98,7 +106,7 @@ void fold_sent(const MessageSent& d, int64_t at, SellerRowWriter& rows) {
   m.subject = d.subject;
   m.in_reply_to = d.in_reply_to;
   m.sender = d.sender;
-  const std::string key = message_key(at, false, d.message_id);
+  const std::string key = message_row_key(at, false, d.message_id);
   rows.put(key, encode_message_row(m));
   rows.put(by_id_key(false, d.message_id), key);
   if (d.sender == Sender::kSeller) {
@@ -211,6 +219,13 @@ void MessagesProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
 }
 
 // ---- the inbox ----
+void label_sent_from(MessageRow& m, const MessageRow& source) {
+  m.buyer_alias = source.buyer_alias;
+  m.asin = source.asin;
+  if (!m.order_id) m.order_id = source.order_id;
+  if (!m.subject) m.subject = source.subject;
+}
+
 namespace {
 
 std::optional<MessageRow> read_row_by_key(const SellerRows& rows, std::string_view key) {
@@ -238,13 +253,12 @@ void label_sent(const SellerRows& rows, MessageRow& m, int64_t as_of) {
   std::optional<MessageRow> source;
   if (m.in_reply_to) source = existing(rows.get(by_id_key(true, *m.in_reply_to)));
   if (!source) source = existing(rows.get(thread_key(m.thread_id)));
-  if (!source) return;
-  m.buyer_alias = source->buyer_alias;
-  m.asin = source->asin;
-  if (!m.order_id) m.order_id = source->order_id;
-  if (!m.subject) m.subject = source->subject;
+  if (source) label_sent_from(m, *source);
 }
 
+}  // namespace
+
+namespace {
 bool contains_folded(const std::optional<std::string>& hay, std::string_view needle) {
   if (!hay) return false;
   auto eq = [](char a, char b) {
@@ -253,8 +267,9 @@ bool contains_folded(const std::optional<std::string>& hay, std::string_view nee
   };
   return std::search(hay->begin(), hay->end(), needle.begin(), needle.end(), eq) != hay->end();
 }
+}  // namespace
 
-bool matches(const MessageRow& m, const MessagesQuery& q) {
+bool message_matches(const MessageRow& m, const MessagesQuery& q) {
   if (q.direction == "received" && !m.received) return false;
   if (q.direction == "sent" && m.received) return false;
   if (q.q.empty()) return true;
@@ -263,7 +278,7 @@ bool matches(const MessageRow& m, const MessagesQuery& q) {
 }
 
 
-void append_message(std::string& out, const SellerRows& rows, const MessageRow& m, int64_t as_of) {
+void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status) {
   out += "{\"message_id\":";
   append_json_string(out, m.message_id);
   out += ",\"thread_id\":";
@@ -280,15 +295,13 @@ void append_message(std::string& out, const SellerRows& rows, const MessageRow& 
   out += ",\"subject\":";
   append_opt_json(out, m.subject);
   out += ",\"status\":";
-  if (m.received) {
-    append_json_string(out, to_string(classify_received(rows, m, as_of, nullptr)));
+  if (status) {
+    append_json_string(out, to_string(*status));
   } else {
     out += "null";
   }
   out += '}';
 }
-
-}  // namespace
 
 std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
                                                     const std::string& seller_id,
@@ -327,7 +340,7 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
       MessageRow m;
       if (!decode_message_row(value, m)) return true;  // corrupt row: skip
       if (!m.received && text_query) label_sent(rows, m, as_of);
-      if (!matches(m, q)) return true;
+      if (!message_matches(m, q)) return true;
       ++total;
       if (!after.empty() && key >= after) return true;  // on an earlier page
       if (listed == q.limit) {
@@ -336,7 +349,9 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
       }
       if (!m.received && !text_query) label_sent(rows, m, as_of);
       if (listed) body += ',';
-      append_message(body, rows, m, as_of);
+      append_message_json(body, m,
+                          m.received ? std::optional(classify_received(rows, m, as_of, nullptr))
+                                     : std::nullopt);
       ++listed;
       last_key.assign(key);
       return true;

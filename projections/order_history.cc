@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "events/json_encoder.h"
 
@@ -129,28 +130,36 @@ std::optional<std::string> order_history_json(const SellerRows& rows, const std:
                                               const std::string& order_id,
                                               const EnvelopeAt& envelope_at) {
   const std::string prefix = events_prefix(order_id);
-  std::string events;
-  bool any = false;
+  std::vector<HistoryEvent> events;
   rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view hash) {
     if (key.size() != prefix.size() + 8) return true;  // not one of ours: skip
-    const uint64_t seq = read_u64(key.data() + prefix.size());
-    if (any) events += ',';
-    any = true;
-    events += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"";
-    append_hex(events, hash);
-    events += "\",\"event\":";
-    const std::optional<std::string> envelope = envelope_at ? envelope_at(seq) : std::nullopt;
-    events += envelope ? *envelope : "null";
-    events += '}';
+    HistoryEvent e;
+    e.seq = read_u64(key.data() + prefix.size());
+    e.hash.assign(hash);
+    if (envelope_at) e.envelope = envelope_at(e.seq);
+    events.push_back(std::move(e));
     return true;
   });
-  if (!any) return std::nullopt;
+  if (events.empty()) return std::nullopt;
+  return order_history_json(seller_id, order_id, events);
+}
 
+std::string order_history_json(const std::string& seller_id, const std::string& order_id,
+                               const std::vector<HistoryEvent>& events) {
+  std::string list;
+  for (const HistoryEvent& e : events) {
+    if (!list.empty()) list += ',';
+    list += "{\"seq\":" + std::to_string(e.seq) + ",\"hash\":\"";
+    append_hex(list, e.hash);
+    list += "\",\"event\":";
+    list += e.envelope ? *e.envelope : "null";
+    list += '}';
+  }
   std::string out = "{\"seller_id\":";
   append_json_string(out, seller_id);
   out += ",\"order_id\":";
   append_json_string(out, order_id);
-  out += ",\"events\":[" + events + "]}";
+  out += ",\"events\":[" + list + "]}";
   return out;
 }
 

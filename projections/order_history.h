@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "projections/projection.h"
 
@@ -30,5 +31,16 @@ using EnvelopeAt = std::function<std::optional<std::string>(uint64_t seq)>;
 // {"seller_id":..,"order_id":..,"events":[{"seq":N,"hash":"hex","event":{...original...}}]}
 std::optional<std::string> order_history_json(const SellerRows& rows, const std::string& seller_id,
                                               const std::string& order_id, const EnvelopeAt& envelope_at);
+
+// One event of an order's history: its log position, its chain hash (raw
+// bytes) and its original envelope (nullopt: not readable).
+struct HistoryEvent {
+  uint64_t seq = 0;
+  std::string hash;
+  std::optional<std::string> envelope;
+};
+// The same body from the order's events, in log order.
+std::string order_history_json(const std::string& seller_id, const std::string& order_id,
+                               const std::vector<HistoryEvent>& events);
 
 }  // namespace carelog

@@ -15,32 +15,6 @@ namespace carelog {
 
 namespace {
 
-constexpr int kWindowDays[3] = {7, 30, 90};
-
-struct Tally {
-  int64_t on_time = 0, late = 0, no_response = 0, pending = 0;
-  __int128 response_micros = 0;  // sum over the answered ones
-};
-
-void finish(const Tally& t, ResponseWindow& w) {
-  w.on_time = t.on_time;
-  w.late = t.late;
-  w.no_response = t.no_response;
-  w.pending = t.pending;
-  w.late_count = t.late + t.no_response;
-  const int64_t denominator = t.on_time + t.late + t.no_response;
-  if (denominator > 0) {
-    w.on_time_rate = static_cast<double>(t.on_time) / static_cast<double>(denominator);
-    w.late_rate = static_cast<double>(w.late_count) / static_cast<double>(denominator);
-  }
-  const int64_t answered = t.on_time + t.late;
-  if (answered > 0) {
-    // mean in seconds, rounded half up: floor((sum + n * 0.5 s) / (n * 1 s))
-    const __int128 unit = static_cast<__int128>(answered) * kMicrosPerSecond;
-    w.average_response_seconds = static_cast<int64_t>((t.response_micros + unit / 2) / unit);
-  }
-}
-
 std::string utc(int64_t micros) { return format_rfc3339(Timestamp{micros, 0}); }
 
 // "Jan 3, 2013" (UTC), the seed's column headers.
@@ -68,11 +42,74 @@ std::string plural(int64_t n, const char* unit) {
 
 }  // namespace
 
-ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of) {
+ResponseTimesBuilder::ResponseTimesBuilder(int64_t as_of) : as_of_(as_of) {}
+
+void ResponseTimesBuilder::add(const ReceivedFacts& m, std::optional<int64_t> first_reply) {
+  int64_t response = 0;
+  const MessageOutcome outcome = classify_received(m, first_reply, as_of_, &response);
+  if (outcome == MessageOutcome::kExcluded) return;
+  for (size_t i = 0; i < 3; ++i) {
+    if (m.at <= as_of_ - kResponseWindowDays[i] * kMicrosPerDay) continue;
+    Tally& t = tallies_[i];
+    switch (outcome) {
+      case MessageOutcome::kOnTime:
+        ++t.on_time;
+        t.response_micros += response;
+        break;
+      case MessageOutcome::kLate:
+        ++t.late;
+        t.response_micros += response;
+        break;
+      case MessageOutcome::kNoResponse:
+        ++t.no_response;
+        break;
+      case MessageOutcome::kPending:
+        ++t.pending;
+        break;
+      case MessageOutcome::kExcluded:
+        break;
+    }
+  }
+}
+
+ResponseTimesReport ResponseTimesBuilder::finish() const {
   ResponseTimesReport report;
-  report.as_of = as_of;
-  Tally tallies[3];
-  const int64_t widest_from = as_of - kWindowDays[2] * kMicrosPerDay;
+  report.as_of = as_of_;
+  for (size_t i = 0; i < 3; ++i) {
+    ResponseWindow& w = report.windows[i];
+    w.days = static_cast<int>(kResponseWindowDays[i]);
+    w.from = as_of_ - kResponseWindowDays[i] * kMicrosPerDay;
+    w.to = as_of_;
+    const Tally& t = tallies_[i];
+    w.on_time = t.on_time;
+    w.late = t.late;
+    w.no_response = t.no_response;
+    w.pending = t.pending;
+    w.late_count = t.late + t.no_response;
+    const int64_t denominator = t.on_time + t.late + t.no_response;
+    if (denominator > 0) {
+      w.on_time_rate = static_cast<double>(t.on_time) / static_cast<double>(denominator);
+      w.late_rate = static_cast<double>(w.late_count) / static_cast<double>(denominator);
+    }
+    const int64_t answered = t.on_time + t.late;
+    if (answered > 0) {
+      // mean in seconds, rounded half up: floor((sum + n * 0.5 s) / (n * 1 s))
+      const __int128 unit = static_cast<__int128>(answered) * kMicrosPerSecond;
+      w.average_response_seconds = static_cast<int64_t>((t.response_micros + unit / 2) / unit);
+    }
+  }
+  report.unanswered_last_7_days = tallies_[0].no_response + tallies_[0].pending;
+  // Both 30-day targets, in exact integer arithmetic: on_time / d > 0.90 and
+  // late_count / d <= 0.10. With no counted message (d == 0) nothing is
+  // failing: "ok".
+  const ResponseWindow& w30 = report.windows[1];
+  const int64_t d = w30.on_time + w30.late + w30.no_response;
+  report.ok = d == 0 || (w30.on_time * 10 > d * 9 && w30.late_count * 10 <= d);
+  return report;
+}
+
+ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of) {
+  const int64_t widest_from = as_of - kResponseWindowDays[2] * kMicrosPerDay;
   std::string begin(1, row_tag::kMessage), end(1, row_tag::kMessage);
   append_time(begin, widest_from + 1);  // (from, to]
   if (as_of == std::numeric_limits<int64_t>::max()) {
@@ -101,53 +138,16 @@ ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of
     }
     return true;
   });
+  ResponseTimesBuilder builder(as_of);
   for (const auto& [m, thread_id] : received) {
     std::optional<int64_t> reply;
     if (auto it = replies.find(thread_id); it != replies.end()) {
       auto first = std::lower_bound(it->second.begin(), it->second.end(), m.at);
       if (first != it->second.end()) reply = *first;
     }
-    int64_t response = 0;
-    const MessageOutcome outcome = classify_received(m, reply, as_of, &response);
-    if (outcome == MessageOutcome::kExcluded) continue;
-    for (int i = 0; i < 3; ++i) {
-      if (m.at <= as_of - kWindowDays[i] * kMicrosPerDay) continue;
-      Tally& t = tallies[i];
-      switch (outcome) {
-        case MessageOutcome::kOnTime:
-          ++t.on_time;
-          t.response_micros += response;
-          break;
-        case MessageOutcome::kLate:
-          ++t.late;
-          t.response_micros += response;
-          break;
-        case MessageOutcome::kNoResponse:
-          ++t.no_response;
-          break;
-        case MessageOutcome::kPending:
-          ++t.pending;
-          break;
-        case MessageOutcome::kExcluded:
-          break;
-      }
-    }
+    builder.add(m, reply);
   }
-  for (int i = 0; i < 3; ++i) {
-    ResponseWindow& w = report.windows[static_cast<size_t>(i)];
-    w.days = kWindowDays[i];
-    w.from = as_of - kWindowDays[i] * kMicrosPerDay;
-    w.to = as_of;
-    finish(tallies[i], w);
-  }
-  report.unanswered_last_7_days = tallies[0].no_response + tallies[0].pending;
-  // Both 30-day targets, in exact integer arithmetic: on_time / d > 0.90 and
-  // late_count / d <= 0.10. With no counted message (d == 0) nothing is
-  // failing: "ok".
-  const ResponseWindow& w30 = report.windows[1];
-  const int64_t d = w30.on_time + w30.late + w30.no_response;
-  report.ok = d == 0 || (w30.on_time * 10 > d * 9 && w30.late_count * 10 <= d);
-  return report;
+  return builder.finish();
 }
 
 std::string response_times_json(const std::string& seller_id, const ResponseTimesReport& r) {

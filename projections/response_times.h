@@ -44,7 +44,30 @@ struct ResponseTimesReport {
   bool ok = false;  // both 30-day targets hold: on_time rate > 0.90, late rate <= 0.10
 };
 
+// The windows of the table, in days.
+inline constexpr int64_t kResponseWindowDays[3] = {7, 30, 90};
+
 ResponseTimesReport compute_response_times(const SellerRows& rows, int64_t as_of_micros);
+
+struct ReceivedFacts;
+// Builds a report from the received messages of the widest window, each
+// given once (in any order) with the first seller reply in its thread at or
+// after it (nullopt: none yet). Messages outside (as_of - 90 d, as_of] and
+// auto-replies must not be given.
+class ResponseTimesBuilder {
+ public:
+  explicit ResponseTimesBuilder(int64_t as_of);
+  void add(const ReceivedFacts& m, std::optional<int64_t> first_reply);
+  ResponseTimesReport finish() const;
+
+ private:
+  struct Tally {
+    int64_t on_time = 0, late = 0, no_response = 0, pending = 0;
+    __int128 response_micros = 0;  // sum over the answered ones
+  };
+  int64_t as_of_;
+  Tally tallies_[3];
+};
 // The JSON body of GET /v1/sellers/{id}/response-times (instants in UTC, "Z").
 std::string response_times_json(const std::string& seller_id, const ResponseTimesReport& r);
 // The seed's table: rows "Temps de réponse inférieur à 24 heures" (under 24 h), late, no
@@ -107,5 +130,18 @@ struct ReceivedFacts {
 // The same, given the first seller reply in its thread at or after m.at.
 MessageOutcome classify_received(const ReceivedFacts& m, std::optional<int64_t> first_reply, int64_t as_of,
                                  int64_t* response_micros);
+
+// ---- shared by the inbox over rows and over the in-memory projection ----
+// The row key of a message: the listing's order, and its cursors.
+std::string message_row_key(int64_t at, bool received, std::string_view message_id);
+std::string encode_message_row(const MessageRow& m);
+// Labels a sent message with its buyer's alias and asin, and its order and
+// subject when it has none, from `source`: the received message it replies
+// to, else its thread's earliest one (if that existed at the query's as_of).
+void label_sent_from(MessageRow& sent, const MessageRow& source);
+// The listing's direction and text filters.
+bool message_matches(const MessageRow& m, const MessagesQuery& q);
+// One message of the listing as JSON; `status` null for a sent message.
+void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status);
 
 }  // namespace carelog

@@ -1,7 +1,10 @@
 #include "projections/return_rows.h"
 
+#include <algorithm>
 #include <map>
 
+#include "events/json_encoder.h"
+#include "projections/json_out.h"
 #include "projections/row_codec.h"
 
 namespace carelog {
@@ -193,6 +196,164 @@ bool decode_return(std::string_view bytes, ReturnRow& x) {
     f.kind = static_cast<RefundKind>(r.u8());
   }
   return r.ok() && r.at_end();
+}
+
+std::optional<int64_t> completion_instant(const ReturnRow& x) {
+  std::vector<ReturnRowRefund> by_time = x.refunds;
+  using Refund = ReturnRowRefund;
+  std::sort(by_time.begin(), by_time.end(), [](const Refund& a, const Refund& b) {
+    return a.at != b.at ? a.at < b.at : a.refund_id < b.refund_id;
+  });
+  int64_t total = 0;
+  for (const auto& r : by_time) {
+    total += r.cents;
+    if (r.kind == RefundKind::kFull || (x.value_cents > 0 && total >= x.value_cents)) return r.at;
+  }
+  return std::nullopt;
+}
+
+ReturnView view_at(const ReturnRow& x, int64_t as_of) {
+  ReturnView v;
+  v.authorized = x.authorized_at && *x.authorized_at <= as_of;
+  if (x.completed_at && *x.completed_at <= as_of) {
+    v.status = "completed";
+  } else if (x.closed_at && *x.closed_at <= as_of) {
+    v.status = "closed";
+    v.closed_by = x.closed_by;
+    v.close_reason = x.close_reason;
+  } else if (x.cancelled_at && *x.cancelled_at <= as_of) {
+    v.status = "closed";
+    v.closed_by = ClosedBy::kBuyer;
+    v.close_reason = CloseReason::kCancelledAtBuyerRequest;
+  } else {
+    v.status = v.authorized ? "authorized" : "authorization_required";
+  }
+  for (const auto& r : x.refunds) {
+    if (r.at <= as_of) v.refunded_cents += r.cents;
+  }
+  return v;
+}
+
+// The ReturnCounts bucket of `v`'s status.
+size_t bucket_of(const ReturnView& v) {
+  if (v.status == "authorization_required") return 0;
+  if (v.status == "authorized") return 1;
+  if (v.status == "completed") return 2;
+  return 3 + static_cast<size_t>(v.closed_by.value_or(ClosedBy::kSeller));
+}
+
+// Whether a request in `bucket` passes the listing's status and closed_by filters.
+bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by) {
+  static constexpr std::string_view kStatusOf[ReturnCounts::kBuckets] = {
+      "authorization_required", "authorized", "completed", "closed", "closed", "closed"};
+  if (status != "all" && kStatusOf[bucket] != status) return false;
+  return !closed_by || (bucket >= 3 && static_cast<size_t>(*closed_by) == bucket - 3);
+}
+
+namespace {
+void append_json_key(std::string& out, std::string_view key) {
+  out.push_back(',');
+  append_json_string(out, key);
+  out.push_back(':');
+}
+
+bool contains_ci(std::string_view hay, const std::string& needle_lower) {
+  return lower_ascii(hay).find(needle_lower) != std::string::npos;
+}
+}  // namespace
+
+bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_lower) {
+  if (q_lower.empty()) return true;
+  if (contains_ci(x.order_id, q_lower) || contains_ci(x.buyer_id, q_lower)) return true;
+  if (v.authorized && contains_ci(x.rma, q_lower)) return true;
+  for (const auto& i : x.items) {
+    if (contains_ci(i.sku, q_lower) || contains_ci(i.asin, q_lower)) return true;
+  }
+  return false;
+}
+
+const ReturnRow* pick_duplicate(const ReturnRow& x, const std::vector<const ReturnRow*>& others) {
+  const ReturnRow* best = nullptr;
+  for (const ReturnRow* other : others) {
+    if (other->return_id == x.return_id || other->requested_at >= x.requested_at) continue;
+    if (auto t = other->terminal_at(); t && *t <= x.requested_at) continue;
+    bool overlap = false;
+    for (const auto& a : other->items) {
+      for (const auto& b : x.items) overlap = overlap || a.sku == b.sku;
+    }
+    if (!overlap) continue;
+    if (!best || other->requested_at < best->requested_at ||
+        (other->requested_at == best->requested_at && other->return_id < best->return_id)) {
+      best = other;
+    }
+  }
+  return best;
+}
+
+void append_return_json(std::string& out, const ReturnRow& x, const ReturnView& v, int64_t as_of,
+                        const std::optional<std::string>& duplicate_of) {
+  out += "{\"return_id\":";
+  append_json_string(out, x.return_id);
+  append_json_key(out, "order_id");
+  append_json_string(out, x.order_id);
+  append_json_key(out, "status");
+  append_json_string(out, v.status);
+  append_json_key(out, "rma");
+  append_opt_json(out, v.authorized ? std::optional<std::string_view>(x.rma) : std::nullopt);
+  append_json_key(out, "reason");
+  append_json_string(out, to_string(x.reason));
+  append_json_key(out, "comment");
+  append_json_string(out, x.comment.value_or(""));
+  append_json_key(out, "requested_at");
+  append_time_json(out, x.requested_at);
+  append_json_key(out, "decided_at");
+  if (auto d = x.first_decision(); d && *d <= as_of) {
+    append_time_json(out, *d);
+  } else {
+    out += "null";
+  }
+  append_json_key(out, "authorized_by");
+  append_opt_json(out, v.authorized ? std::optional(to_string(x.authorized_by)) : std::nullopt);
+  append_json_key(out, "closed_by");
+  append_opt_json(out, v.closed_by ? std::optional(to_string(*v.closed_by)) : std::nullopt);
+  append_json_key(out, "close_reason");
+  append_opt_json(out, v.close_reason ? std::optional(to_string(*v.close_reason)) : std::nullopt);
+  append_json_key(out, "items");
+  out.push_back('[');
+  for (size_t i = 0; i < x.items.size(); ++i) {
+    if (i) out.push_back(',');
+    out += "{\"sku\":";
+    append_json_string(out, x.items[i].sku);
+    append_json_key(out, "asin");
+    append_json_string(out, x.items[i].asin);
+    append_json_key(out, "title");
+    append_json_string(out, x.items[i].title);
+    append_json_key(out, "quantity");
+    out += std::to_string(x.items[i].quantity);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  append_json_key(out, "in_policy");
+  out += x.in_policy ? "true" : "false";
+  append_json_key(out, "response_due_at");
+  append_time_json(out, x.requested_at + kResponseDue);
+  append_json_key(out, "overdue");
+  out += x.late_at(as_of) ? "true" : "false";
+  append_json_key(out, "duplicate_of");
+  append_opt_json(out, duplicate_of);
+  append_json_key(out, "refunded");
+  out += "{\"amount\":";
+  append_json_string(out, format_money_amount(v.refunded_cents));
+  append_json_key(out, "currency");
+  append_json_string(out, x.currency.empty() ? "EUR" : x.currency);
+  out.push_back('}');
+  append_json_key(out, "return_address");
+  if (v.authorized) {
+    append_return_address_json(out, x.address);
+  } else {
+    out += "null";
+  }
+  out.push_back('}');
 }
 
 std::string encode_settings(const ReturnSettings& s) {

@@ -99,6 +99,32 @@ struct ReturnCounts {
   int64_t by_bucket[kBuckets] = {};
 };
 
+// A request as it stood at as_of.
+struct ReturnView {
+  std::string_view status;
+  bool authorized = false;
+  std::optional<ClosedBy> closed_by;
+  std::optional<CloseReason> close_reason;
+  int64_t refunded_cents = 0;
+};
+ReturnView view_at(const ReturnRow& x, int64_t as_of);
+// The instant its refunds completed it: the first refund (in event time)
+// that is full, or that brings the refunds to the requested items' value.
+std::optional<int64_t> completion_instant(const ReturnRow& x);
+// The ReturnCounts bucket of `v`'s status.
+size_t bucket_of(const ReturnView& v);
+// Whether a request in `bucket` passes the listing's status and closed_by filters.
+bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by);
+// Whether the listing's text query (lower case, "" = any) matches the request.
+bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_lower);
+// Of `others` (the order's other requests, any order), the one `x`
+// duplicates: the earliest requested strictly before x (ties: the smaller
+// id) that shares a sku with it and was not terminal at x's requested_at.
+const ReturnRow* pick_duplicate(const ReturnRow& x, const std::vector<const ReturnRow*>& others);
+// One request of the listing as JSON, at as_of.
+void append_return_json(std::string& out, const ReturnRow& x, const ReturnView& v, int64_t as_of,
+                        const std::optional<std::string>& duplicate_of);
+
 // ---- keys ----
 std::string return_key(std::string_view return_id);
 std::string return_counts_key();

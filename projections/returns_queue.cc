@@ -31,6 +31,11 @@
 namespace carelog {
 namespace {
 
+using return_rows::bucket_matches;
+using return_rows::bucket_of;
+using return_rows::completion_instant;
+using return_rows::ReturnView;
+using return_rows::view_at;
 using return_rows::decode_return_counts;
 using return_rows::encode_return;
 using return_rows::encode_return_counts;
@@ -89,168 +94,31 @@ void append_return_address_json(std::string& out, const Address& a) {
 
 namespace {
 
-void append_address(std::string& out, const Address& a) { append_return_address_json(out, a); }
-
-std::optional<int64_t> completion_instant(const return_rows::ReturnRow& x) {
-  std::vector<return_rows::ReturnRowRefund> by_time = x.refunds;
-  using Refund = return_rows::ReturnRowRefund;
-  std::sort(by_time.begin(), by_time.end(), [](const Refund& a, const Refund& b) {
-    return a.at != b.at ? a.at < b.at : a.refund_id < b.refund_id;
-  });
-  int64_t total = 0;
-  for (const auto& r : by_time) {
-    total += r.cents;
-    if (r.kind == RefundKind::kFull || (x.value_cents > 0 && total >= x.value_cents)) return r.at;
-  }
-  return std::nullopt;
-}
-
-// A return row as it stood at as_of.
-struct ReturnView {
-  std::string_view status;
-  bool authorized = false;
-  std::optional<ClosedBy> closed_by;
-  std::optional<CloseReason> close_reason;
-  int64_t refunded_cents = 0;
-};
-
-ReturnView view_at(const ReturnRow& x, int64_t as_of) {
-  ReturnView v;
-  v.authorized = x.authorized_at && *x.authorized_at <= as_of;
-  if (x.completed_at && *x.completed_at <= as_of) {
-    v.status = "completed";
-  } else if (x.closed_at && *x.closed_at <= as_of) {
-    v.status = "closed";
-    v.closed_by = x.closed_by;
-    v.close_reason = x.close_reason;
-  } else if (x.cancelled_at && *x.cancelled_at <= as_of) {
-    v.status = "closed";
-    v.closed_by = ClosedBy::kBuyer;
-    v.close_reason = CloseReason::kCancelledAtBuyerRequest;
-  } else {
-    v.status = v.authorized ? "authorized" : "authorization_required";
-  }
-  for (const auto& r : x.refunds) {
-    if (r.at <= as_of) v.refunded_cents += r.cents;
-  }
-  return v;
-}
-
-bool contains_ci(std::string_view hay, const std::string& needle_lower) {
-  return lower_ascii(hay).find(needle_lower) != std::string::npos;
-}
-
-bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_lower) {
-  if (q_lower.empty()) return true;
-  if (contains_ci(x.order_id, q_lower) || contains_ci(x.buyer_id, q_lower)) return true;
-  if (v.authorized && contains_ci(x.rma, q_lower)) return true;
-  for (const auto& i : x.items) {
-    if (contains_ci(i.sku, q_lower) || contains_ci(i.asin, q_lower)) return true;
-  }
-  return false;
-}
-
 std::optional<std::string> duplicate_of(const SellerRows& rows, const ReturnRow& x) {
-  std::optional<ReturnRow> best;
-  // Each other request of the order, in any order (the earliest wins, ties
-  // to the smaller id).
-  auto consider = [&](std::string_view id) {
+  // The order's other requests: one point read of the order's returns row
+  // (most orders have one request, and then no other read); older
+  // generations have no such row, and the order's request rows are scanned.
+  std::vector<ReturnRow> loaded;
+  auto load = [&](std::string_view id) {
     if (id == x.return_id) return;
-    auto other = read_return(rows, id);
-    if (!other || other->requested_at >= x.requested_at) return;
-    if (auto t = other->terminal_at(); t && *t <= x.requested_at) return;
-    bool overlap = false;
-    for (const auto& a : other->items) {
-      for (const auto& b : x.items) overlap = overlap || a.sku == b.sku;
-    }
-    if (!overlap) return;
-    if (!best || other->requested_at < best->requested_at ||
-        (other->requested_at == best->requested_at && other->return_id < best->return_id)) {
-      best = std::move(other);
-    }
+    if (auto other = read_return(rows, id)) loaded.push_back(std::move(*other));
   };
   std::vector<std::string> ids;
   const auto listed = rows.format() >= 3 ? rows.get(order_returns_key(x.order_id)) : std::nullopt;
   if (listed && decode_order_returns(*listed, ids)) {
-    // One point read; most orders have one request, and then no other read.
-    for (const auto& id : ids) consider(id);
+    for (const auto& id : ids) load(id);
   } else {
-    // Older generations have no such row: the order's request rows.
     const std::string prefix = order_returns_prefix(x.order_id);
     rows.scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
-      consider(key.substr(prefix.size()));
+      load(key.substr(prefix.size()));
       return true;
     });
   }
+  std::vector<const ReturnRow*> others;
+  for (const auto& o : loaded) others.push_back(&o);
+  const ReturnRow* best = return_rows::pick_duplicate(x, others);
   if (!best) return std::nullopt;
   return best->return_id;
-}
-
-void append_return(std::string& out, const SellerRows& rows, const ReturnRow& x,
-                   const ReturnView& v, int64_t as_of) {
-  out += "{\"return_id\":";
-  append_json_string(out, x.return_id);
-  append_key(out, "order_id");
-  append_json_string(out, x.order_id);
-  append_key(out, "status");
-  append_json_string(out, v.status);
-  append_key(out, "rma");
-  append_opt_json(out, v.authorized ? std::optional<std::string_view>(x.rma) : std::nullopt);
-  append_key(out, "reason");
-  append_json_string(out, to_string(x.reason));
-  append_key(out, "comment");
-  append_json_string(out, x.comment.value_or(""));
-  append_key(out, "requested_at");
-  append_time_json(out, x.requested_at);
-  append_key(out, "decided_at");
-  if (auto d = x.first_decision(); d && *d <= as_of) {
-    append_time_json(out, *d);
-  } else {
-    out += "null";
-  }
-  append_key(out, "authorized_by");
-  append_opt_json(out, v.authorized ? std::optional(to_string(x.authorized_by)) : std::nullopt);
-  append_key(out, "closed_by");
-  append_opt_json(out, v.closed_by ? std::optional(to_string(*v.closed_by)) : std::nullopt);
-  append_key(out, "close_reason");
-  append_opt_json(out, v.close_reason ? std::optional(to_string(*v.close_reason)) : std::nullopt);
-  append_key(out, "items");
-  out.push_back('[');
-  for (size_t i = 0; i < x.items.size(); ++i) {
-    if (i) out.push_back(',');
-    out += "{\"sku\":";
-    append_json_string(out, x.items[i].sku);
-    append_key(out, "asin");
-    append_json_string(out, x.items[i].asin);
-    append_key(out, "title");
-    append_json_string(out, x.items[i].title);
-    append_key(out, "quantity");
-    out += std::to_string(x.items[i].quantity);
-    out.push_back('}');
-  }
-  out.push_back(']');
-  append_key(out, "in_policy");
-  out += x.in_policy ? "true" : "false";
-  append_key(out, "response_due_at");
-  append_time_json(out, x.requested_at + kResponseDue);
-  append_key(out, "overdue");
-  out += x.late_at(as_of) ? "true" : "false";
-  append_key(out, "duplicate_of");
-  auto dup = duplicate_of(rows, x);
-  append_opt_json(out, dup ? std::optional<std::string_view>(*dup) : std::nullopt);
-  append_key(out, "refunded");
-  out += "{\"amount\":";
-  append_json_string(out, format_money_amount(v.refunded_cents));
-  append_key(out, "currency");
-  append_json_string(out, x.currency.empty() ? "EUR" : x.currency);
-  out.push_back('}');
-  append_key(out, "return_address");
-  if (v.authorized) {
-    append_address(out, x.address);
-  } else {
-    out += "null";
-  }
-  out.push_back('}');
 }
 
 // Visits the requests with requested_at in [lo, hi], newest first.
@@ -263,22 +131,6 @@ void scan_requests(const SellerRows& rows, int64_t lo, int64_t hi,
               auto x = read_return(rows, key.substr(9));
               return x ? fn(key, *x) : true;
             });
-}
-
-// The ReturnCounts bucket of `v`'s status.
-size_t bucket_of(const ReturnView& v) {
-  if (v.status == "authorization_required") return 0;
-  if (v.status == "authorized") return 1;
-  if (v.status == "completed") return 2;
-  return 3 + static_cast<size_t>(v.closed_by.value_or(ClosedBy::kSeller));
-}
-
-// Whether a request in `bucket` passes the listing's status and closed_by filters.
-bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by) {
-  static constexpr std::string_view kStatusOf[ReturnCounts::kBuckets] = {
-      "authorization_required", "authorized", "completed", "closed", "closed", "closed"};
-  if (status != "all" && kStatusOf[bucket] != status) return false;
-  return !closed_by || (bucket >= 3 && static_cast<size_t>(*closed_by) == bucket - 3);
 }
 
 // ---- fold ----
@@ -468,7 +320,7 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
     const ReturnView v = view_at(x, q.as_of);
     if (q.status != "all" && v.status != q.status) return true;
     if (q.closed_by && v.closed_by != q.closed_by) return true;
-    if (!matches_text(x, v, q_lower)) return true;
+    if (!return_rows::matches_text(x, v, q_lower)) return true;
     ++total;
     if (!after.empty() && key >= std::string_view(after)) return true;
     if (listed == q.limit) {
@@ -476,7 +328,7 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
       return !counted_total;  // counted: no need to count the rest
     }
     if (listed++) items.push_back(',');
-    append_return(items, rows, x, v, q.as_of);
+    return_rows::append_return_json(items, x, v, q.as_of, duplicate_of(rows, x));
     last_key.assign(key);
     return true;
   });
