@@ -12,6 +12,7 @@
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
 #include "projections/seller_meta.h"
+#include "projections/seller_queries.h"
 
 namespace carelog {
 
@@ -98,30 +99,6 @@ std::string param(const QueryParams& params, const char* name, std::string fallb
   return it == params.end() ? fallback : it->second;
 }
 
-// The seller's rows and default as_of, or a 404.
-struct SellerView {
-  std::unique_ptr<SellerRows> rows;
-  uint32_t partition = 0;
-  int64_t newest = 0;
-};
-
-bool open_seller(const EventLog& log, const std::string& seller_id, SellerView& view, QueryResponse& bad) {
-  auto partition = log.seller_partition(seller_id);
-  if (!partition) {
-    bad = not_found("unknown seller '" + seller_id + "'");
-    return false;
-  }
-  view.partition = *partition;
-  view.rows = log.seller_rows(*partition, seller_id);
-  auto meta = read_seller_meta(*view.rows);
-  if (!meta) {
-    bad = not_found("unknown seller '" + seller_id + "'");
-    return false;
-  }
-  view.newest = meta->newest_micros;
-  return true;
-}
-
 // Times a query into carelog_query_seconds{endpoint}.
 class QueryTimer {
  public:
@@ -140,21 +117,6 @@ class QueryTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-// A query whose only parameter is as_of: validates it, opens the seller and
-// answers with `answer(rows, as_of)`.
-template <class Answer>
-QueryResponse as_of_query(const EventLog& log, const std::string& seller_id, const QueryParams& params,
-                          const Answer& answer) {
-  QueryResponse bad;
-  std::optional<int64_t> as_of;
-  SellerView v;
-  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad) ||
-      !open_seller(log, seller_id, v, bad)) {
-    return bad;
-  }
-  return {200, answer(*v.rows, as_of.value_or(v.newest))};
-}
-
 template <class Q>
 QueryResponse render(const std::variant<std::string, QueryError>& r) {
   if (const auto* e = std::get_if<QueryError>(&r)) return bad_parameter(e->parameter, e->message);
@@ -163,26 +125,69 @@ QueryResponse render(const std::variant<std::string, QueryError>& r) {
 
 }  // namespace
 
+QueryService::QueryService(const EventLog& log, EngineMetrics* metrics, ProjectionStore* store)
+    : log_(log), metrics_(metrics) {
+  if (!store) own_store_ = std::make_unique<ProjectionStore>(log, ReturnsPolicy{});
+  store_ = store ? store : own_store_.get();
+}
+
+QueryResponse QueryService::with_seller(
+    const std::string& seller_id,
+    const std::function<QueryResponse(const SellerProjection&, uint32_t)>& answer) const {
+  auto partition = log_.seller_partition(seller_id);
+  QueryResponse out = not_found("unknown seller '" + seller_id + "'");
+  if (partition) {
+    store_->read(*partition, seller_id, [&](const SellerProjection& s) {
+      if (s.meta.events > 0) out = answer(s, *partition);
+    });
+  }
+  return out;
+}
+
+QueryResponse QueryService::as_of_query(const std::string& seller_id, const QueryParams& params,
+                                        const std::function<std::string(const SellerProjection&, int64_t)>& answer) const {
+  QueryResponse bad;
+  std::optional<int64_t> as_of;
+  if (!only_allowed(params, {"as_of"}, bad) || !time_param(params, "as_of", as_of, bad)) return bad;
+  return with_seller(seller_id, [&](const SellerProjection& s, uint32_t) -> QueryResponse {
+    return {200, answer(s, as_of.value_or(s.meta.newest_micros))};
+  });
+}
+
 QueryResponse QueryService::response_times(const std::string& seller_id, const QueryParams& params) const {
-  QueryTimer t(metrics_, "response_times");
-  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
-    return response_times_json(seller_id, compute_response_times(rows, as_of));
+  QueryTimer timer(metrics_, "response_times");
+  return as_of_query(seller_id, params, [&](const SellerProjection& s, int64_t as_of) {
+    return response_times_json(seller_id, compute_response_times(s, as_of));
   });
 }
 
 QueryResponse QueryService::response_times_table(const std::string& seller_id,
                                                  const QueryParams& params) const {
-  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
-    return carelog::response_times_table(seller_id, compute_response_times(rows, as_of));
+  return as_of_query(seller_id, params, [&](const SellerProjection& s, int64_t as_of) {
+    return carelog::response_times_table(seller_id, compute_response_times(s, as_of));
   });
 }
+
+QueryResponse QueryService::account_health(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer timer(metrics_, "account_health");
+  return as_of_query(seller_id, params, [](const SellerProjection& s, int64_t as_of) {
+    return account_health_json(s, as_of);
+  });
+}
+
+QueryResponse QueryService::return_settings(const std::string& seller_id, const QueryParams& params) const {
+  QueryTimer timer(metrics_, "return_settings");
+  return as_of_query(seller_id, params, [](const SellerProjection& s, int64_t as_of) {
+    return return_settings_json(s, as_of);
+  });
+}
+
 
 QueryResponse QueryService::returns(const std::string& seller_id, const QueryParams& params) const {
   QueryTimer t(metrics_, "returns");
   QueryResponse bad;
   ReturnsQuery q;
   std::optional<int64_t> as_of;
-  SellerView v;
   if (!only_allowed(params, {"status", "closed_by", "from", "to", "q", "limit", "cursor", "as_of"}, bad) ||
       !time_param(params, "as_of", as_of, bad) || !time_param(params, "from", q.from, bad) ||
       !time_param(params, "to", q.to, bad) || !limit_param(params, q.limit, bad)) {
@@ -203,9 +208,10 @@ QueryResponse QueryService::returns(const std::string& seller_id, const QueryPar
   }
   q.q = param(params, "q");
   q.cursor = param(params, "cursor");
-  if (!open_seller(log_, seller_id, v, bad)) return bad;
-  q.as_of = as_of.value_or(v.newest);
-  return render<ReturnsQuery>(returns_json(*v.rows, seller_id, q));
+  return with_seller(seller_id, [&](const SellerProjection& s, uint32_t) {
+    q.as_of = as_of.value_or(s.meta.newest_micros);
+    return render<ReturnsQuery>(returns_json(s, q));
+  });
 }
 
 QueryResponse QueryService::messages(const std::string& seller_id, const QueryParams& params) const {
@@ -213,7 +219,6 @@ QueryResponse QueryService::messages(const std::string& seller_id, const QueryPa
   QueryResponse bad;
   MessagesQuery q;
   std::optional<int64_t> as_of;
-  SellerView v;
   if (!only_allowed(params, {"q", "direction", "from", "to", "limit", "cursor", "as_of"}, bad) ||
       !time_param(params, "as_of", as_of, bad) || !time_param(params, "from", q.from, bad) ||
       !time_param(params, "to", q.to, bad) || !limit_param(params, q.limit, bad)) {
@@ -225,22 +230,9 @@ QueryResponse QueryService::messages(const std::string& seller_id, const QueryPa
   }
   q.q = param(params, "q");
   q.cursor = param(params, "cursor");
-  if (!open_seller(log_, seller_id, v, bad)) return bad;
-  q.as_of = as_of.value_or(v.newest);
-  return render<MessagesQuery>(messages_json(*v.rows, seller_id, q));
-}
-
-QueryResponse QueryService::account_health(const std::string& seller_id, const QueryParams& params) const {
-  QueryTimer t(metrics_, "account_health");
-  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
-    return account_health_json(rows, seller_id, as_of);
-  });
-}
-
-QueryResponse QueryService::return_settings(const std::string& seller_id, const QueryParams& params) const {
-  QueryTimer t(metrics_, "return_settings");
-  return as_of_query(log_, seller_id, params, [&](const SellerRows& rows, int64_t as_of) {
-    return return_settings_json(rows, seller_id, as_of);
+  return with_seller(seller_id, [&](const SellerProjection& s, uint32_t) {
+    q.as_of = as_of.value_or(s.meta.newest_micros);
+    return render<MessagesQuery>(messages_json(s, q));
   });
 }
 
@@ -248,33 +240,33 @@ QueryResponse QueryService::deadlines(const std::string& seller_id, const QueryP
   QueryTimer t(metrics_, "deadlines");
   QueryResponse bad;
   std::optional<int64_t> as_of;
-  SellerView v;
   if (!only_allowed(params, {"within", "as_of"}, bad) || !time_param(params, "as_of", as_of, bad)) return bad;
   int64_t within = 24 * 3600 * int64_t{1'000'000};
   if (params.count("within") && !parse_within(param(params, "within"), within)) {
     return bad_parameter("within", "expected a duration like 6h, 90m or 2d (at most 30 days), got '" +
                                        param(params, "within") + "'");
   }
-  if (!open_seller(log_, seller_id, v, bad)) return bad;
-  return render<int>(deadlines_json(*v.rows, seller_id, as_of.value_or(v.newest), within));
+  return with_seller(seller_id, [&](const SellerProjection& s, uint32_t) {
+    return render<int>(deadlines_json(s, as_of.value_or(s.meta.newest_micros), within));
+  });
 }
 
 QueryResponse QueryService::order_history(const std::string& order_id, const QueryParams& params) const {
   QueryTimer t(metrics_, "order_history");
   QueryResponse bad;
-  SellerView v;
   if (!only_allowed(params, {"seller_id"}, bad)) return bad;
   std::string seller_id = param(params, "seller_id");
   if (seller_id.empty()) return bad_parameter("seller_id", "required");
-  if (!open_seller(log_, seller_id, v, bad)) return bad;
-  uint32_t partition = v.partition;
-  auto body = order_history_json(*v.rows, seller_id, order_id, [&](uint64_t seq) -> std::optional<std::string> {
-    auto r = log_.read_record(partition, seq);
-    if (!r) return std::nullopt;
-    return std::move(r->original);
+  return with_seller(seller_id, [&](const SellerProjection& s, uint32_t partition) -> QueryResponse {
+    auto body = order_history_json(s, order_id, [&](uint64_t seq) -> std::optional<RecordView> {
+      auto r = log_.read_record(partition, seq);
+      if (!r) return std::nullopt;
+      return RecordView{std::string(reinterpret_cast<const char*>(r->hash.data()), r->hash.size()),
+                        std::move(r->original)};
+    });
+    if (!body) return not_found("seller '" + seller_id + "' has no order '" + order_id + "'");
+    return {200, *body};
   });
-  if (!body) return not_found("seller '" + seller_id + "' has no order '" + order_id + "'");
-  return {200, *body};
 }
 
 QueryResponse QueryService::audit_partitions(const QueryParams& params) const {

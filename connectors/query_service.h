@@ -2,7 +2,9 @@
 // API and `carelog query` both call it. Each call validates its parameters
 // (an unknown or malformed one is a 400 naming it), finds the seller's
 // partition, takes a consistent snapshot of the seller's projection rows and
-// renders the JSON answer. Thread-safe: every call reads its own snapshot.
+// renders the JSON answer from the seller's in-memory projection
+// (engine/projection_store.h). Thread-safe: every call reads under its
+// partition's shared lock.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include "engine/event_log.h"
 #include "engine/metrics.h"
+#include "engine/projection_store.h"
 
 namespace carelog {
 
@@ -24,7 +27,9 @@ using QueryParams = std::map<std::string, std::string>;
 
 class QueryService {
  public:
-  QueryService(const EventLog& log, EngineMetrics* metrics) : log_(log), metrics_(metrics) {}
+  // `store`: the engine's in-memory projections; null for a service of its
+  // own over the log (the command line's queries of a data dir).
+  QueryService(const EventLog& log, EngineMetrics* metrics, ProjectionStore* store = nullptr);
   // Cross-seller answers (audit partitions, rejected events) cover only the
   // partitions this accepts (scale-out: the ones this instance serves).
   void set_partition_filter(std::function<bool(uint32_t)> filter) { partition_filter_ = std::move(filter); }
@@ -44,8 +49,18 @@ class QueryService {
   QueryResponse response_times_table(const std::string& seller_id, const QueryParams& params) const;
 
  private:
+  // Calls `answer(projection, partition)` for a known seller; a 404 otherwise.
+  QueryResponse with_seller(const std::string& seller_id,
+                            const std::function<QueryResponse(const SellerProjection&, uint32_t)>& answer) const;
+
+  // A query whose only parameter is as_of (default: the seller's newest instant).
+  QueryResponse as_of_query(const std::string& seller_id, const QueryParams& params,
+                            const std::function<std::string(const SellerProjection&, int64_t)>& answer) const;
+
   const EventLog& log_;
   EngineMetrics* metrics_;
+  std::unique_ptr<ProjectionStore> own_store_;
+  ProjectionStore* store_;
   std::function<bool(uint32_t)> partition_filter_;
 };
 

@@ -221,15 +221,15 @@ Status ingest_or_submit(Ingestor& ingestor, std::span<const SourceRecord> batch,
 
 // `source_ready` runs once the consumer has been created (the brokers
 // accepted its credentials), before the first batch.
-int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, PartitionOwnership* ownership,
-              const std::function<Status()>& source_ready) {
+int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, ProjectionStore& store,
+              PartitionOwnership* ownership, const std::function<Status()>& source_ready) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
   Status st = KafkaDeadLetterSink::create(cfg.brokers, cfg.kafka, cfg.effective_dlq_topic(), dlq);
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
   }
-  Ingestor ingestor(log, ingest_options(cfg, cfg.topic), metrics, dlq.get());
+  Ingestor ingestor(log, ingest_options(cfg, cfg.topic), metrics, dlq.get(), &store);
   if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
     spdlog::error("{}", erased.message());
     return 1;
@@ -313,8 +313,8 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Partitio
   return code;
 }
 
-int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics) {
-  Ingestor ingestor(log, ingest_options(cfg, source_identity(cfg)), metrics, nullptr);
+int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, ProjectionStore& store) {
+  Ingestor ingestor(log, ingest_options(cfg, source_identity(cfg)), metrics, nullptr, &store);
   if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
     spdlog::error("{}", erased.message());
     return 1;
@@ -406,7 +406,9 @@ int run_engine(const Config& cfg) {
     }
     spdlog::info("projections caught up with the log: {} records folded", folded);
   }
-  QueryService queries(*log, &metrics);
+  // The projections the queries read, kept current by the ingest fold.
+  ProjectionStore store(*log, projector_options.returns_policy);
+  QueryService queries(*log, &metrics, &store);
   RebuildService rebuilds(*log, projector_options);
   // Scale-out (cluster.h): with a Kafka source, unless members_topic = "off".
   const bool clustered = !cfg.file_source() && cfg.members_topic != "off";
@@ -432,9 +434,9 @@ int run_engine(const Config& cfg) {
     ho.max_body_bytes = static_cast<size_t>(cfg.http_max_body_bytes);
     AdminHooks admin;
     admin.rebuild = &rebuilds;
-    admin.forget_buyer = [&log, projector_options](const std::string& seller, const std::string& buyer,
-                                                  ErasureReport& report) {
-      return forget_buyer(*log, projector_options, seller, buyer, report);
+    admin.forget_buyer = [&log, &store, projector_options](const std::string& seller, const std::string& buyer,
+                                                          ErasureReport& report) {
+      return forget_buyer(*log, projector_options, seller, buyer, report, &store);
     };
     // /healthz: ready once the group has assigned this instance its partitions.
     auto ready = [clustered, &ownership] { return !clustered || ownership.ever_assigned(); };
@@ -462,8 +464,8 @@ int run_engine(const Config& cfg) {
     return Status::Ok();
   };
   EngineFile engine_file(cfg.data_dir, http ? http_address(cfg.http, http->port()) : "", cfg.http_tls_cert);
-  int code = cfg.file_source() ? run_file(cfg, *log, metrics)
-                               : run_kafka(cfg, *log, metrics, clustered ? &ownership : nullptr, join_cluster);
+  int code = cfg.file_source() ? run_file(cfg, *log, metrics, store)
+                               : run_kafka(cfg, *log, metrics, store, clustered ? &ownership : nullptr, join_cluster);
   if (http) http->stop();
   cluster_view.membership = nullptr;
   membership.reset();  // a tombstone: the others stop forwarding here at once

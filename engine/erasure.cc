@@ -56,7 +56,7 @@ Status purge_seller_from_disk(EventLog& log, uint32_t partition, const std::stri
 }
 
 Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::string& seller,
-                    const std::string& buyer, ErasureReport& report) {
+                    const std::string& buyer, ErasureReport& report, ProjectionStore* store) {
   report = {};
   auto partition = log.seller_partition(seller);
   if (!partition) return Status::Error("unknown seller '" + seller + "'");
@@ -83,6 +83,8 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
     log.note_erasure(*partition, seller);
     st = refold_seller(log, options, log.projections(), *partition, seller, report.records_refolded);
   }
+  // After the refold (a query may have loaded the old rows meanwhile).
+  if (st.ok() && store) store->drop_seller(*partition, seller);
   log.resume_batches();
   if (!st.ok()) return st;
   st = purge_seller_from_disk(log, *partition, seller, buyer);

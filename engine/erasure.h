@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/event_log.h"
+#include "engine/projection_store.h"
 #include "engine/projector.h"
 
 namespace carelog {
@@ -24,8 +25,10 @@ struct ErasureReport {
 // engine, from any thread but one holding an open source LogBatch). The
 // request is recorded first (EventLog::set_pending_erasure) and cleared
 // last, so a crash in between is finished at the next start.
+// `store` (may be null): the in-memory projections, which forget the
+// seller once its rows are refolded.
 Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::string& seller,
-                    const std::string& buyer, ErasureReport& report);
+                    const std::string& buyer, ErasureReport& report, ProjectionStore* store = nullptr);
 
 // Flushes every column family and compacts away the files that held the
 // buyer's key ("" = skip), the seller's old rows and redacted rejected records.

@@ -37,14 +37,15 @@ std::string sniff_string_field(std::string_view json, std::string_view field) {
 }  // namespace
 
 Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
-                   RejectionSink* sink)
+                   RejectionSink* sink, ProjectionStore* store)
     : log_(log),
       options_(std::move(options)),
       metrics_(metrics),
       sink_(sink),
       decoder_(options_.decoder),
       state_(log),
-      projector_(log, options_.projector) {
+      projector_(log, options_.projector),
+      store_(store) {
   metrics_.log_events = log_.approximate_event_count();
 }
 
@@ -76,6 +77,7 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
                                  const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res) {
   batch.append(record, event_binary, digest);
   projector_.apply(record, batch);
+  if (store_) store_->apply(record);
   for (Event& derived : projector_.derive(record, batch)) {
     // Derived events pass the same domain rules (so the sellers' state knows
     // an automatic authorization) and are folded like any other.
@@ -94,6 +96,7 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
     batch.append(d, binary, content_digest(binary));
     batch.mark_derived(d.partition, d.seq);
     projector_.apply(d, batch);
+    if (store_) store_->apply(d);
     ++res.derived;
   }
 }
@@ -176,6 +179,7 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
     // The cache holds this batch's writes and those of any batch folded
     // after it: all go, and offsets are read again from the log.
     state_.drop_cache();
+    if (store_) store_->clear();
     next_offset_.clear();
     return st;
   }
@@ -196,7 +200,7 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
 Status Ingestor::carry_out_erasures() {
   for (const auto& [seller, buyer] : log_.pending_erasures()) {
     ErasureReport report;
-    Status st = forget_buyer(log_, options_.projector, seller, buyer, report);
+    Status st = forget_buyer(log_, options_.projector, seller, buyer, report, store_);
     if (!st.ok()) return Status::Error("erasure of buyer " + buyer + " of seller " + seller + ": " + st.message());
   }
   return Status::Ok();

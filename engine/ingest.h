@@ -33,6 +33,7 @@
 
 #include "engine/event_log.h"
 #include "engine/metrics.h"
+#include "engine/projection_store.h"
 #include "engine/projector.h"
 #include "engine/seller_state.h"
 #include "engine/serial_worker.h"
@@ -76,7 +77,10 @@ struct BatchResult {
 
 class Ingestor {
  public:
-  Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics, RejectionSink* sink);
+  // `store` (may be null): the in-memory projections the queries read, kept
+  // current by this ingestor's fold (projection_store.h).
+  Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics, RejectionSink* sink,
+           ProjectionStore* store = nullptr);
   ~Ingestor();  // waits for a commit in flight
 
   // Processes `records` (any mix of partitions, each partition in offset
@@ -135,6 +139,7 @@ class Ingestor {
   JsonDecoder decoder_;
   SellerState state_;
   Projector projector_;
+  ProjectionStore* store_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
   std::unique_ptr<Pending> in_flight_;       // folded, its commit started
   size_t last_batch_rows_ = 0;  // projection rows the last batch wrote: room made for as many

@@ -469,7 +469,14 @@ void SellerProjection::rebuild_indexes() {
     messages_by_time.append_unsorted(key);
     (m.row.received ? received_by_time : sent_by_time).append_unsorted(key);
   }
-  for (ThreadFacts& t : threads) std::sort(t.seller_replies.begin(), t.seller_replies.end());
+  for (ThreadFacts& t : threads) {
+    std::sort(t.seller_replies.begin(), t.seller_replies.end());
+    for (uint32_t r : t.received) {
+      StoredMessage& m = messages[r];
+      auto reply = std::lower_bound(t.seller_replies.begin(), t.seller_replies.end(), m.row.at);
+      m.first_reply = reply == t.seller_replies.end() ? std::nullopt : std::optional<int64_t>(*reply);
+    }
+  }
   messages_by_time.sort();
   received_by_time.sort();
   sent_by_time.sort();

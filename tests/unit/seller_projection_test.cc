@@ -25,6 +25,7 @@
 #include "projections/order_history.h"
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
+#include "projections/seller_projection_loader.h"
 #include "projections/seller_queries.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
@@ -109,13 +110,13 @@ class SellerProjectionTest : public ::testing::Test {
   // instants with the deadlines' boundaries after them.
   std::vector<int64_t> instants(const SellerProjection& s) const {
     std::set<int64_t> out = {kMinTime / 4, kFeedStart - 1, s.meta.newest_micros, kMaxTime / 4};
-    for (int day = 0; day <= 100; day += 3) {
+    for (int day = 0; day <= 100; day += 7) {
       out.insert(kFeedStart + day * kMicrosPerDay);
       out.insert(kFeedStart + day * kMicrosPerDay + 13 * kMicrosPerHour + 17 * kMicrosPerSecond);
     }
     std::mt19937_64 rng(s.meta.events);
     auto sample = [&](int64_t t) {
-      if (rng() % 8 != 0) return;
+      if (rng() % 16 != 0) return;
       out.insert(t);
       out.insert(t - 1);
       out.insert(t + 24 * kMicrosPerHour);
@@ -292,6 +293,42 @@ TEST_F(SellerProjectionTest, IndexesRebuiltFromTheEntitiesAnswerAlike) {
       ASSERT_EQ(text_of(returns_json(*s, q)), before[i++]) << seller;
     }
   }
+}
+
+TEST_F(SellerProjectionTest, LoadedFromTheRowsAnswersAsTheFold) {
+  // The engine loads a seller's projection from its rows on first use.
+  for (const auto& [seller, folded] : sellers_) {
+    const uint32_t partition = *log_->seller_partition(seller);
+    SellerProjection loaded(seller);
+    ASSERT_TRUE(load_seller_projection(*log_->seller_rows(partition, seller), loaded));
+    EXPECT_EQ(loaded.meta.events, folded->meta.events);
+    EXPECT_EQ(loaded.orders.size(), folded->orders.size());
+    EXPECT_EQ(loaded.messages.size(), folded->messages.size());
+    EXPECT_EQ(loaded.returns.size(), folded->returns.size());
+    EXPECT_EQ(loaded.history.size(), folded->history.size());
+    for (int64_t t : instants(*folded)) {
+      ASSERT_EQ(account_health_json(loaded, t), account_health_json(*folded, t)) << seller << " at " << t;
+      ASSERT_EQ(return_settings_json(loaded, t), return_settings_json(*folded, t)) << seller;
+      ASSERT_EQ(text_of(deadlines_json(loaded, t, 2 * kMicrosPerDay)), text_of(deadlines_json(*folded, t, 2 * kMicrosPerDay)));
+      ReturnsQuery rq;
+      rq.as_of = t;
+      rq.limit = 20;
+      ASSERT_EQ(text_of(returns_json(loaded, rq)), text_of(returns_json(*folded, rq))) << seller;
+      MessagesQuery mq;
+      mq.as_of = t;
+      mq.limit = 20;
+      ASSERT_EQ(text_of(messages_json(loaded, mq)), text_of(messages_json(*folded, mq))) << seller;
+    }
+    for (const auto& [order_id, seqs] : folded->history) {
+      auto it = loaded.history.find(order_id);
+      ASSERT_TRUE(it != loaded.history.end()) << order_id;
+      EXPECT_EQ(it->second, seqs) << order_id;
+    }
+    EXPECT_EQ(loaded.history_message_order, folded->history_message_order);
+    EXPECT_EQ(loaded.history_thread_order, folded->history_thread_order);
+  }
+  SellerProjection unknown("NOBODY");
+  EXPECT_FALSE(load_seller_projection(*log_->seller_rows(0, "NOBODY"), unknown));
 }
 
 }  // namespace

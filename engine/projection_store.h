@@ -1,0 +1,88 @@
+// The projections as the queries read them: each seller's typed, in-memory
+// projection (projections/seller_projection.h), per partition.
+//
+// A seller's projection is loaded from its projection rows (the durable form,
+// committed with every batch) the first time a query or the ingest fold needs
+// it, and from then on the ingest fold keeps it current event by event. So a
+// restart loads nothing up front, and a query costs what its window or page
+// holds, not the seller's history.
+//
+// Consistency with the rows:
+// - the ingest fold applies an event when it is appended, before its batch
+//   commits: a query may see a batch whose commit is in flight (as a Kafka
+//   Streams interactive query sees its stores' uncommitted writes). A failed
+//   commit stops ingest, and clear() makes every seller load again from the
+//   committed rows;
+// - a seller not in memory was not folded since it was loaded (nothing is
+//   evicted), so its committed rows are complete: no batch in flight holds
+//   a write of it;
+// - a switch of the projection generation (a blue/green rebuild) drops every
+//   seller, and an erasure drops the erased seller (drop_seller, after the
+//   refold): both load again from the rows they rewrote.
+//
+// Thread-safety: apply() from the ingest thread; read() from any thread.
+// Each partition has a shared mutex: the fold holds it exclusively for one
+// event, a query shares it for its whole answer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include <absl/container/flat_hash_map.h>
+
+#include "engine/event_log.h"
+#include "projections/return_policy.h"
+#include "projections/seller_projection.h"
+
+namespace carelog {
+
+class ProjectionStore {
+ public:
+  ProjectionStore(const EventLog& log, ReturnsPolicy policy);
+  ProjectionStore(const ProjectionStore&) = delete;
+  ProjectionStore& operator=(const ProjectionStore&) = delete;
+
+  // Calls `fn` with the seller's projection, under its partition's shared
+  // lock; false (without calling it) when the partition has no such seller.
+  bool read(uint32_t partition, const std::string& seller_id,
+            const std::function<void(const SellerProjection&)>& fn);
+
+  // Folds a record just appended to the log (derived ones included).
+  void apply(const LogRecord& record);
+
+  // Forgets one seller (after an erasure refolded its rows), or every one
+  // (after a failed commit): they load again from the rows on next use.
+  void drop_seller(uint32_t partition, const std::string& seller_id);
+  void clear();
+
+  // Sellers in memory, and the bytes their projections hold (approximate).
+  size_t sellers_loaded() const;
+  size_t memory_bytes() const;
+
+ private:
+  struct Partition {
+    mutable std::shared_mutex mutex;
+    absl::flat_hash_map<std::string, std::unique_ptr<SellerProjection>> sellers;
+  };
+  Partition& partition(uint32_t p);
+  // Drops everything when the log's active generation is not the one loaded from.
+  void follow_generation();
+  // The seller's projection, loaded from its rows if not in memory; null
+  // when it has none and `create` is false. Holds `part`'s exclusive lock.
+  SellerProjection* find_or_load(Partition& part, uint32_t p, const std::string& seller_id, bool create);
+
+  const EventLog& log_;
+  ReturnsPolicy policy_;
+  mutable std::mutex partitions_mutex_;  // guards the map, not the partitions
+  std::map<uint32_t, std::unique_ptr<Partition>> partitions_;
+  std::mutex generation_mutex_;
+  std::atomic<uint64_t> generation_{0};  // the generation the sellers in memory were loaded from
+};
+
+}  // namespace carelog

@@ -1,0 +1,16 @@
+// Loads a seller's in-memory projection (seller_projection.h) from its
+// projection rows (rows.h): the rows hold every fact the typed state keeps,
+// so decoding them and rebuilding the indexes gives the state a fold of the
+// seller's log would (a test checks every query answer of both).
+#pragma once
+
+#include "projections/rows.h"
+#include "projections/seller_projection.h"
+
+namespace carelog {
+
+// Fills `out` (new, empty) from `rows`; false when the seller has no rows.
+// Corrupt rows are skipped, as the row queries skip them.
+bool load_seller_projection(const SellerRows& rows, SellerProjection& out);
+
+}  // namespace carelog
