@@ -7,6 +7,7 @@
 #include "connectors/kafka_client.h"
 #include "connectors/query_service.h"
 #include "engine/event_log.h"
+#include "engine/projection_store.h"
 #include "engine/returns_automation.h"
 #include "cli/engine_client.h"
 #include "events/json_encoder.h"
@@ -31,16 +32,15 @@ bool matches(const RejectedRecord& r, const RejectedFilter& f) {
 
 namespace {
 
-// The seqs of `order`'s events of one seller, from the history index
-// (row 'h' 'E' order 0 seq); empty when the seller has no such order.
+// The seqs of `order`'s events of one seller, from its projection's order
+// history (the log past the last checkpoint included); empty when the seller
+// has no such order.
 std::set<uint64_t> order_seqs_of(const EventLog& log, uint32_t partition, const std::string& seller,
                                  const std::string& order) {
   std::set<uint64_t> seqs;
-  auto rows = log.seller_rows(partition, seller);
-  std::string prefix = std::string(1, row_tag::kHistory) + 'E' + order + '\0';
-  rows->scan(prefix, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
-    if (key.size() == prefix.size() + 8) seqs.insert(read_u64(key.data() + prefix.size()));
-    return true;
+  ProjectionStore store(log, ReturnsPolicy{}, /*fold_log_past_marks=*/true);  // (no policy read for history)
+  store.read(partition, seller, [&](const SellerProjection& s) {
+    if (auto it = s.history.find(order); it != s.history.end()) seqs.insert(it->second.begin(), it->second.end());
   });
   return seqs;
 }

@@ -113,6 +113,9 @@ int main(int argc, char** argv) {
   std::string q_seller, q_order;
   query->add_option("--seller", q_seller, "seller id");
   query->add_option("--order", q_order, "order id (history)");
+  std::optional<std::string> q_config;
+  query->add_option("--config", q_config,
+                    "the engine's TOML config (its return policy, for records past the last checkpoint)");
   for (const char* p : {"as_of", "status", "closed_by", "from", "to", "q", "limit", "cursor", "direction", "within"}) {
     std::string flag = std::string("--") + p;
     for (auto& c : flag) c = c == '_' ? '-' : c;
@@ -239,7 +242,12 @@ int main(int argc, char** argv) {
       for (auto& c : flag) c = c == '_' ? '-' : c;
       if (query->get_option(flag)->count() > 0) params[k] = v;
     }
-    return run_query(q_dir, q_what, q_seller, q_order, q_format, params);
+    Config cfg;
+    if (Status st = resolve_config(q_config, {}, env_lookup, cfg); !st.ok()) {
+      std::fprintf(stderr, "carelog: bad configuration: %s\n", st.message().c_str());
+      return 2;
+    }
+    return run_query(q_dir, q_what, q_seller, q_order, q_format, params, returns_policy(cfg));
   }
   if (gen->parsed()) {
     std::FILE* out = g_out == "-" ? stdout : std::fopen(g_out.c_str(), "wb");

@@ -91,14 +91,16 @@ int print_as_table(const std::string& what, const std::string& json) {
 }  // namespace
 
 int run_query(const std::string& data_dir, const std::string& what, const std::string& seller,
-              const std::string& order, const std::string& format, QueryParams params) {
+              const std::string& order, const std::string& format, QueryParams params,
+              const ReturnsPolicy& policy) {
   std::unique_ptr<EventLog> log;
   Status st = EventLog::open(data_dir, EventLogOptions{true, false}, log);
   if (!st.ok()) {
     std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
     return 1;
   }
-  QueryService q(*log, nullptr);
+  ProjectionStore store(*log, policy, /*fold_log_past_marks=*/true);
+  QueryService q(*log, nullptr, &store);
   if (what != "rejected" && what != "history" && seller.empty()) {
     std::fprintf(stderr, "carelog: --seller is required for %s\n", what.c_str());
     return 2;

@@ -127,7 +127,8 @@ QueryResponse render(const std::variant<std::string, QueryError>& r) {
 
 QueryService::QueryService(const EventLog& log, EngineMetrics* metrics, ProjectionStore* store)
     : log_(log), metrics_(metrics) {
-  if (!store) own_store_ = std::make_unique<ProjectionStore>(log, ReturnsPolicy{});
+  // A data dir read from outside an engine may stop short of the log.
+  if (!store) own_store_ = std::make_unique<ProjectionStore>(log, ReturnsPolicy{}, /*fold_log_past_marks=*/true);
   store_ = store ? store : own_store_.get();
 }
 

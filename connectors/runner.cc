@@ -294,7 +294,8 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projecti
     }
     stats.maybe_log();
   }
-  Status flushed = ingestor.flush();  // the batch whose commit is in flight
+  // The batch whose commit is in flight, then the projections' last rows.
+  Status flushed = code == 0 ? ingestor.checkpoint() : ingestor.flush();
   if (flushed.ok()) {
     source->committed(in_flight_offsets);
   } else {
@@ -345,7 +346,8 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projectio
       std::this_thread::sleep_for(std::chrono::milliseconds(cfg.batch_wait_ms > 0 ? cfg.batch_wait_ms : 50));
     }
   }
-  if (st = ingestor.flush(); !st.ok()) {  // the batch whose commit is in flight
+  // The batch whose commit is in flight, then the projections' last rows.
+  if (st = ingestor.checkpoint(); !st.ok()) {
     spdlog::error("ingest stopped: {}", st.message());
     return 1;
   }
@@ -394,10 +396,11 @@ int run_engine(const Config& cfg) {
     spdlog::info("  brokers {}, group {}, dead letters to {}, batches of {} (wait {} ms)", cfg.brokers,
                  cfg.group, cfg.effective_dlq_topic(), cfg.batch_size, cfg.batch_wait_ms);
   }
-  // A rebuild stopped early (replay --until) left the projections behind the
-  // log: complete them before serving or folding anything new.
+  // A rebuild stopped early (replay --until), or the engine stopped without
+  // its last projection checkpoint (killed), left the projections' rows
+  // behind the log: complete them before serving or folding anything new.
   ProjectorOptions projector_options{policy_of(cfg)};
-  if (auto through = log->projected_through(); !through.empty()) {
+  if (projections_stop_short(*log)) {
     uint64_t folded = 0;
     st = catch_up_projections(*log, projector_options, folded);
     if (!st.ok()) {
@@ -409,7 +412,8 @@ int run_engine(const Config& cfg) {
   // The projections the queries read, kept current by the ingest fold.
   ProjectionStore store(*log, projector_options.returns_policy);
   QueryService queries(*log, &metrics, &store);
-  RebuildService rebuilds(*log, projector_options);
+  RebuildService rebuilds(*log, projector_options,
+                          [&log, &store] { return store.checkpoint(*log, /*gated=*/false); });
   // Scale-out (cluster.h): with a Kafka source, unless members_topic = "off".
   const bool clustered = !cfg.file_source() && cfg.members_topic != "off";
   PartitionOwnership ownership;

@@ -62,7 +62,8 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
   if (!partition) return Status::Error("unknown seller '" + seller + "'");
   // Projections a rebuild --until left behind are completed first, so that
   // the seller's refold below and the engine's catch-up do not both fold.
-  if (!log.projected_through().empty()) {
+  // (With a store, its checkpoint below completes them.)
+  if (!store && projections_stop_short(log)) {
     uint64_t folded = 0;
     Status st = catch_up_projections(log, options, folded);
     if (!st.ok()) return st;
@@ -77,7 +78,10 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
   // Even without a key (already destroyed by an erasure a crash interrupted)
   // the refold and the purge run again: both are idempotent.
   log.pause_batches();
-  if (report.key_found) st = log.vault_delete(key_row);
+  // The in-memory projections' changes are written first: the rows are then
+  // complete up to the heads, as the refold below leaves this seller's.
+  if (store) st = store->checkpoint(log, /*gated=*/false);
+  if (st.ok() && report.key_found) st = log.vault_delete(key_row);
   if (st.ok()) st = redact_rejected(log, seller, buyer);
   if (st.ok()) {
     log.note_erasure(*partition, seller);

@@ -138,6 +138,10 @@ class LogBatch {
   void mark_derived(uint32_t partition, uint64_t seq);
   // Moves a partition's projected_through mark with this batch (catch-up).
   void set_projected_through(uint32_t partition, uint64_t seq);
+  // The same for the marks of projections_behind (ingest with a projection
+  // store, and the checkpoint that removes them).
+  void set_projections_behind(uint32_t partition, uint64_t seq);
+  void clear_projections_behind(uint32_t partition);
   // A buyer erasure to carry out once this batch is committed (erasure.h);
   // kept until clear_pending_erasure, so a crash in between does not lose it.
   void put_pending_erasure(const std::string& seller, const std::string& buyer);
@@ -266,6 +270,12 @@ class EventLog {
   // Per partition, the last seq the active generation has folded when it
   // stops short of the head (a rebuild --until); empty when it is complete.
   std::map<uint32_t, uint64_t> projected_through() const;
+  // Per partition, the last seq whose projection rows are written when an
+  // engine's in-memory projections hold more (engine/projection_store.h:
+  // the rows are written at checkpoints); empty after a checkpoint. Unlike
+  // projected_through, the log past these marks belongs in every answer.
+  // set_projected_through and activate_generation remove them too.
+  std::map<uint32_t, uint64_t> projections_behind() const;
   Status set_projected_through(const std::map<uint32_t, uint64_t>& through);
 
   // Projection rows (active generation) and the seller -> partition index.

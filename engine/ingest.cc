@@ -45,8 +45,44 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
       decoder_(options_.decoder),
       state_(log),
       projector_(log, options_.projector),
-      store_(store) {
+      store_(store),
+      last_checkpoint_(std::chrono::steady_clock::now()) {
   metrics_.log_events = log_.approximate_event_count();
+}
+
+void Ingestor::mark_projections_behind(uint32_t partition, LogBatch& batch) {
+  const uint64_t generation = log_.projections()->number;
+  if (generation != marks_generation_) {  // first use, or a rebuild switched generations
+    marked_.clear();
+    for (const auto& [p, seq] : log_.projections_behind()) marked_.insert(p);
+    marks_generation_ = generation;
+  }
+  if (!marked_.insert(partition).second) return;
+  // No batch since the checkpoint (or the start) appended to it: the rows
+  // are complete up to its committed head.
+  batch.set_projections_behind(partition, log_.head(partition).seq);
+}
+
+bool Ingestor::checkpoint_due() const {
+  return appended_since_checkpoint_ >= options_.checkpoint_records ||
+         (appended_since_checkpoint_ > 0 &&
+          std::chrono::steady_clock::now() - last_checkpoint_ >= options_.checkpoint_interval);
+}
+
+Status Ingestor::checkpoint(BatchResult* committed) {
+  if (committed) *committed = {};
+  Status st = flush(committed);
+  if (!st.ok() || !store_) return st;
+  return write_checkpoint();
+}
+
+Status Ingestor::write_checkpoint() {
+  Status st = store_->checkpoint(log_, /*gated=*/true);
+  if (!st.ok()) return Status::Error("projections checkpoint: " + st.message());
+  marked_.clear();  // the checkpoint removed every mark
+  appended_since_checkpoint_ = 0;
+  last_checkpoint_ = std::chrono::steady_clock::now();
+  return Status::Ok();
 }
 
 std::optional<int64_t> Ingestor::resume_offset(uint32_t partition) {
@@ -76,9 +112,16 @@ void Ingestor::reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, 
 void Ingestor::append_and_derive(LogRecord& record, const std::string& event_binary,
                                  const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res) {
   batch.append(record, event_binary, digest);
-  projector_.apply(record, batch);
-  if (store_) store_->apply(record);
-  for (Event& derived : projector_.derive(record, batch)) {
+  std::vector<Event> derived_events;
+  if (store_) {
+    bool new_seller = false;
+    derived_events = store_->apply_and_derive(record, new_seller);
+    if (new_seller) batch.put_seller_partition(record.event.seller_id, record.partition);
+  } else {
+    projector_.apply(record, batch);
+    derived_events = projector_.derive(record, batch);
+  }
+  for (Event& derived : derived_events) {
     // Derived events pass the same domain rules (so the sellers' state knows
     // an automatic authorization) and are folded like any other.
     if (auto why = apply_domain_rules(record.partition, derived, state_, batch)) {
@@ -95,8 +138,11 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
     std::string binary = encode_binary(d.event);
     batch.append(d, binary, content_digest(binary));
     batch.mark_derived(d.partition, d.seq);
-    projector_.apply(d, batch);
-    if (store_) store_->apply(d);
+    if (store_) {
+      store_->apply(d);
+    } else {
+      projector_.apply(d, batch);
+    }
     ++res.derived;
   }
 }
@@ -124,6 +170,12 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
 
 Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* committed) {
   if (committed) *committed = {};
+  if (store_ && checkpoint_due()) {  // flush() writes it once nothing is in flight
+    BatchResult before;
+    Status st = flush(&before);
+    if (committed) *committed += before;
+    if (!st.ok()) return st;
+  }
   auto pending = std::make_unique<Pending>();
   pending->started = std::chrono::steady_clock::now();
   // Opening the batch waits while the gate is paused; the batch in flight
@@ -154,7 +206,10 @@ Status Ingestor::flush(BatchResult* committed) {
   Status st = finish_in_flight(committed);
   if (!st.ok()) return st;
   state_.trim_cache();
-  return carry_out_erasures();
+  st = carry_out_erasures();
+  // Nothing is in flight: a checkpoint now is consistent.
+  if (st.ok() && store_ && checkpoint_due()) st = write_checkpoint();
+  return st;
 }
 
 Status Ingestor::commit(Pending& pending) {
@@ -180,11 +235,13 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
     // after it: all go, and offsets are read again from the log.
     state_.drop_cache();
     if (store_) store_->clear();
+    marks_generation_ = 0;  // read the marks again
     next_offset_.clear();
     return st;
   }
   for (auto& [partition, next] : done->next_offsets) next_offset_[partition] = next;
   const BatchResult& res = done->result;
+  appended_since_checkpoint_ += res.appended + res.derived;
   metrics_.ingested += res.appended;
   metrics_.derived += res.derived;
   metrics_.log_events += res.appended + res.derived;
@@ -227,6 +284,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
       continue;
     }
     batch_next[rec.partition] = rec.next_offset;
+    if (store_) mark_projections_behind(rec.partition, batch);
 
     auto decoded = decoder_.decode(rec.value, rec.key);
     if (!decoded) {

@@ -11,6 +11,15 @@
 // Records at offsets below a partition's stored offset were committed before
 // and are skipped, so re-delivery by the source can never append twice.
 //
+// Projections: with a ProjectionStore, each appended record is folded into
+// the in-memory projections only, and the store writes their changed rows
+// at checkpoints (between batches, every checkpoint_records records or
+// checkpoint_interval): a batch then writes the log, the id index, the
+// rules' state and the offsets, plus the projections_behind mark of each
+// partition it is the first to append to since a checkpoint (the rows stop
+// short of the log there until the next one). Without a store, every batch
+// also writes the projection rows its records change (the offline tools).
+//
 // Pipelining (submit): the commit of one batch (RocksDB's memtable inserts,
 // ~40 % of a batch's time) runs on a second thread while the next batch is
 // folded; that batch reads through the committing one (LogBatch::read_through).
@@ -26,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +74,12 @@ struct IngestOptions {
   std::string topic;  // source topic name, recorded with rejections
   DecoderOptions decoder;
   ProjectorOptions projector;
+  // With a projection store: a checkpoint of its changed rows once this many
+  // records were appended since the last one, or this long after it (at the
+  // next batch). Between checkpoints the rows stop short of the log, by at
+  // most this much: what a restart after a crash folds again.
+  size_t checkpoint_records = 100'000;
+  std::chrono::milliseconds checkpoint_interval{5'000};
 };
 
 struct BatchResult {
@@ -98,8 +114,13 @@ class Ingestor {
   // requests an erasure, or a seller-state cache over its bound, is flushed
   // before submit returns.
   Status submit(std::span<const SourceRecord> records, BatchResult* committed = nullptr);
-  // Waits for the commit in flight, if any, then carries out erasures.
+  // Waits for the commit in flight, if any, then carries out erasures, then
+  // writes a projection checkpoint if one is due (an idle engine's source
+  // calls it with every empty batch).
   Status flush(BatchResult* committed = nullptr);
+  // With a projection store: flush(), then a checkpoint of its rows (the
+  // engine calls it before it stops). A no-op without one.
+  Status checkpoint(BatchResult* committed = nullptr);
 
   // Carries out the buyer erasures logged but not done yet (a crash between
   // an erasure event's commit and its erasure); ingest() calls it after
@@ -131,6 +152,11 @@ class Ingestor {
   // Appends an accepted event, folds it, and appends what it derives.
   void append_and_derive(LogRecord& record, const std::string& event_binary,
                          const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res);
+  // With a store: the projections_behind mark of `partition` goes with
+  // `batch` if no batch since the last checkpoint has set it.
+  void mark_projections_behind(uint32_t partition, LogBatch& batch);
+  bool checkpoint_due() const;
+  Status write_checkpoint();  // nothing in flight
 
   EventLog& log_;
   IngestOptions options_;
@@ -140,6 +166,12 @@ class Ingestor {
   SellerState state_;
   Projector projector_;
   ProjectionStore* store_;
+  // Partitions whose projections_behind mark is set, in the generation
+  // `marks_generation_` (a rebuild's switch replaces the marks).
+  std::set<uint32_t> marked_;
+  uint64_t marks_generation_ = 0;
+  size_t appended_since_checkpoint_ = 0;
+  std::chrono::steady_clock::time_point last_checkpoint_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
   std::unique_ptr<Pending> in_flight_;       // folded, its commit started
   size_t last_batch_rows_ = 0;  // projection rows the last batch wrote: room made for as many

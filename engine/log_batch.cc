@@ -152,6 +152,18 @@ void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
   ++other_writes_;
 }
 
+void LogBatch::set_projections_behind(uint32_t partition, uint64_t seq) {
+  std::string v;
+  put_be64(v, seq);
+  batch_->Put(log_.meta_cf_, meta_key("behind", partition), v);
+  ++other_writes_;
+}
+
+void LogBatch::clear_projections_behind(uint32_t partition) {
+  batch_->Delete(log_.meta_cf_, meta_key("behind", partition));
+  ++other_writes_;
+}
+
 void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
   batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");
   requests_erasure_ = true;

@@ -37,6 +37,9 @@ std::string generation_format_key(uint64_t number) {
 void put_through_marks(rocksdb::WriteBatch& b, rocksdb::ColumnFamilyHandle* meta,
                        const std::map<uint32_t, uint64_t>& through) {
   b.DeleteRange(meta, "through:", "through;");
+  // The new marks describe the generation whole: a checkpoint's lag marks
+  // (projections_behind) go with the old ones.
+  b.DeleteRange(meta, "behind:", "behind;");
   for (const auto& [p, seq] : through) {
     std::string v;
     put_be64(v, seq);
@@ -187,15 +190,23 @@ void EventLog::resume_batches() {
   gate_cv_.notify_all();
 }
 
-std::map<uint32_t, uint64_t> EventLog::projected_through() const {
+namespace {
+// The marks under `kind` ':' be32 partition -> be64 seq.
+std::map<uint32_t, uint64_t> read_marks(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, std::string_view kind) {
   std::map<uint32_t, uint64_t> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
-  for (it->Seek("through:"); it->Valid() && it->key().starts_with("through:"); it->Next()) {
-    if (it->key().size() != 12 || it->value().size() != 8) continue;
-    out[get_be32(it->key().data() + 8)] = get_be64(it->value().data());
+  const std::string prefix = std::string(kind) + ':';
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, meta));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 4 || it->value().size() != 8) continue;
+    out[get_be32(it->key().data() + prefix.size())] = get_be64(it->value().data());
   }
   return out;
 }
+}  // namespace
+
+std::map<uint32_t, uint64_t> EventLog::projected_through() const { return read_marks(db_.get(), meta_cf_, "through"); }
+
+std::map<uint32_t, uint64_t> EventLog::projections_behind() const { return read_marks(db_.get(), meta_cf_, "behind"); }
 
 Status EventLog::set_projected_through(const std::map<uint32_t, uint64_t>& through) {
   rocksdb::WriteBatch b;

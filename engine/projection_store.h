@@ -7,7 +7,11 @@
 // restart loads nothing up front, and a query costs what its window or page
 // holds, not the seller's history.
 //
-// Consistency with the rows:
+// Consistency with the rows, the durable form: checkpoints write what
+// changed since the last one (the ingest writes no projection row per
+// batch), and the projections_behind marks (event_log.h) say where the rows
+// stop short of the log meanwhile; at start, catch_up_projections folds the
+// log past them into the rows.
 // - the ingest fold applies an event when it is appended, before its batch
 //   commits: a query may see a batch whose commit is in flight (as a Kafka
 //   Streams interactive query sees its stores' uncommitted writes). A failed
@@ -33,6 +37,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
 
@@ -44,7 +49,13 @@ namespace carelog {
 
 class ProjectionStore {
  public:
-  ProjectionStore(const EventLog& log, ReturnsPolicy policy);
+  // `fold_log_past_marks`: for a reader of a data dir that nobody caught up
+  // (an engine may be running on it, or was killed): a seller loaded from
+  // its rows also folds its records of the log past its partition's
+  // projections_behind mark (not past a rebuild --until's: that data dir
+  // answers as the log stood then). The engine catches up before it serves, and
+  // leaves it false.
+  ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks = false);
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;
 
@@ -55,6 +66,18 @@ class ProjectionStore {
 
   // Folds a record just appended to the log (derived ones included).
   void apply(const LogRecord& record);
+  // The same, then the events returns automation derives from it
+  // (returns_automation.h), as the seller's projection stands after it.
+  // `new_seller`: the seller had no projection yet (neither rows nor a fold).
+  std::vector<Event> apply_and_derive(const LogRecord& record, bool& new_seller);
+
+  // A checkpoint: writes the projection rows that changed since the last
+  // one (SellerProjection::write_changed_rows) and removes every
+  // projections_behind mark (event_log.h), in one batch: the rows are then complete up to
+  // every partition's head. The caller guarantees that every record folded
+  // is committed: the ingest thread between its batches (`gated`: the batch
+  // takes the gate), or anyone holding the gate paused (not `gated`).
+  Status checkpoint(EventLog& log, bool gated);
 
   // Forgets one seller (after an erasure refolded its rows), or every one
   // (after a failed commit): they load again from the rows on next use.
@@ -75,10 +98,12 @@ class ProjectionStore {
   void follow_generation();
   // The seller's projection, loaded from its rows if not in memory; null
   // when it has none and `create` is false. Holds `part`'s exclusive lock.
-  SellerProjection* find_or_load(Partition& part, uint32_t p, const std::string& seller_id, bool create);
+  SellerProjection* find_or_load(Partition& part, uint32_t p, const std::string& seller_id, bool create,
+                                 bool* created = nullptr);
 
   const EventLog& log_;
   ReturnsPolicy policy_;
+  bool fold_log_past_marks_;
   mutable std::mutex partitions_mutex_;  // guards the map, not the partitions
   std::map<uint32_t, std::unique_ptr<Partition>> partitions_;
   std::mutex generation_mutex_;

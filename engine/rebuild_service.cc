@@ -33,7 +33,8 @@ std::string rebuild_state_json(const RebuildState& s) {
   return out;
 }
 
-RebuildService::RebuildService(EventLog& log, const ProjectorOptions& options) : log_(log), options_(options) {
+RebuildService::RebuildService(EventLog& log, const ProjectorOptions& options, std::function<Status()> complete_rows)
+    : log_(log), options_(options), complete_rows_(std::move(complete_rows)) {
   state_.generation = log_.projections()->number;
 }
 
@@ -82,6 +83,7 @@ void RebuildService::run(std::string projection) {
   options.projection = projection;
   options.online = true;
   options.cancel = &cancel_;
+  options.complete_rows = complete_rows_;
   auto last_log = std::chrono::steady_clock::now();
   options.progress = [&](uint64_t done, uint64_t total) {
     std::lock_guard lock(mutex_);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,7 +35,8 @@ std::string rebuild_state_json(const RebuildState& s);
 
 class RebuildService {
  public:
-  RebuildService(EventLog& log, const ProjectorOptions& options);
+  // `complete_rows`: see ReplayOptions (the engine's projection checkpoint).
+  RebuildService(EventLog& log, const ProjectorOptions& options, std::function<Status()> complete_rows = {});
   ~RebuildService();  // cancels a running rebuild (the old generation stays)
   RebuildService(const RebuildService&) = delete;
   RebuildService& operator=(const RebuildService&) = delete;
@@ -48,6 +50,7 @@ class RebuildService {
   void run(std::string projection);
   EventLog& log_;
   ProjectorOptions options_;
+  std::function<Status()> complete_rows_;
   mutable std::mutex mutex_;
   RebuildState state_;
   std::chrono::steady_clock::time_point started_;

@@ -298,9 +298,13 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   if (options.projection != "all" && (options.until_seq || options.until_micros)) {
     return Status::Error("a rebuild that stops early rebuilds every projection (--projection all)");
   }
-  if (options.projection != "all" && !log.projected_through().empty()) {
-    return Status::Error("the projections stop short of the log (an earlier rebuild --until): rebuild them all, "
-                         "or start the engine once, before rebuilding one");
+  const auto stops_short = [&] {
+    return Status::Error("the projections stop short of the log (an earlier rebuild --until, or an engine "
+                         "stopped without its last checkpoint): rebuild them all, or start the engine once, "
+                         "before rebuilding one");
+  };
+  if (options.projection != "all" && !options.complete_rows && projections_stop_short(log)) {
+    return stops_short();
   }
   // A rebuild of one projection copies the others' rows, which are only as
   // complete as the generation they come from: a row that came with a later
@@ -325,6 +329,9 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   size_t erasures_at_start = 0;
   {
     PausedBatches paused(log);
+    if (options.complete_rows) st = options.complete_rows();
+    if (st.ok() && options.projection != "all" && projections_stop_short(log)) st = stops_short();
+    if (!st.ok()) return abandon(st);
     erasures_at_start = log.erasure_count();
     heads = log.heads();
     previous = log.projections();
@@ -388,9 +395,20 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   return Status::Ok();
 }
 
+bool projections_stop_short(const EventLog& log) {
+  return !log.projected_through().empty() || !log.projections_behind().empty();
+}
+
 Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint64_t& folded) {
   folded = 0;
+  // From the earlier of the two marks where both exist (a rebuild --until
+  // on the data dir of a killed engine).
   auto through = log.projected_through();
+  const auto behind = log.projections_behind();
+  for (const auto& [p, seq] : behind) {
+    auto [it, inserted] = through.emplace(p, seq);
+    if (!inserted) it->second = std::min(it->second, seq);
+  }
   if (through.empty()) return Status::Ok();
   Projector projector(log, options);
   GenerationPtr generation = log.projections();
@@ -404,6 +422,7 @@ Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint
     Status scanned = log.scan(partition, done + 1, [&](const LogRecord& r, std::string_view) {
       projector.apply(r, *batch);
       batch->set_projected_through(partition, r.seq);
+      if (behind.count(partition)) batch->set_projections_behind(partition, r.seq);
       ++folded;
       if (++in_batch >= 5000) {
         inner = log.commit(*batch);

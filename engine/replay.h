@@ -53,6 +53,11 @@ struct ReplayOptions {
   std::optional<int64_t> until_micros;  // stop before the first event after this
   // True when an engine may be appending to the log meanwhile.
   bool online = false;
+  // Called with source batches held at the gate, before the starting point
+  // is taken: a serving engine writes its in-memory projections' changed
+  // rows there (ProjectionStore::checkpoint), so that the rows are complete
+  // up to the heads (a one-projection rebuild copies the others').
+  std::function<Status()> complete_rows;
   // Called every batch_size records with (records folded, records to do).
   std::function<void(uint64_t done, uint64_t total)> progress;
   // Set by another thread to abandon the rebuild (the old generation stays).
@@ -70,9 +75,13 @@ struct ReplayReport {
 
 Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayReport& report);
 
+// The active generation's rows stop short of the log somewhere: a rebuild
+// --until's marks, or an engine's checkpoint lag (projections_behind).
+bool projections_stop_short(const EventLog& log);
 // Folds, into the active generation, the records after projected_through()
-// of every partition that has such a mark, then clears the marks. The engine
-// calls it before ingesting; a no-op after every complete rebuild.
+// or projections_behind() of every partition that has such a mark, then
+// clears the marks. The engine calls it before ingesting; a no-op after
+// every complete rebuild and every checkpoint.
 Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint64_t& folded);
 
 }  // namespace carelog

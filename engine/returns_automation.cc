@@ -41,15 +41,45 @@ class Deriver {
   std::vector<Event> out_;
 };
 
-void on_request(const Event& cause, const ReturnRequested& r, const SellerRowWriter& rows,
+class RowFacts : public DerivationFacts {
+ public:
+  explicit RowFacts(const SellerRowWriter& rows) : rows_(rows) {}
+  std::optional<ReturnSettings> settings(std::string_view marketplace) const override {
+    return read_return_settings(rows_, marketplace);
+  }
+  std::optional<OrderFacts> order(std::string_view order_id) const override {
+    return read_order_facts(rows_, order_id);
+  }
+
+ private:
+  const SellerRowWriter& rows_;
+};
+
+class ProjectionFacts : public DerivationFacts {
+ public:
+  explicit ProjectionFacts(const SellerProjection& seller) : seller_(seller) {}
+  std::optional<ReturnSettings> settings(std::string_view marketplace) const override {
+    const ReturnSettings* s = seller_.latest_settings(marketplace);
+    return s ? std::optional<ReturnSettings>(*s) : std::nullopt;
+  }
+  std::optional<OrderFacts> order(std::string_view order_id) const override {
+    const OrderFacts* o = seller_.order(order_id);
+    return o ? std::optional<OrderFacts>(*o) : std::nullopt;
+  }
+
+ private:
+  const SellerProjection& seller_;
+};
+
+void on_request(const Event& cause, const ReturnRequested& r, const DerivationFacts& facts,
                 const ReturnsPolicy& policy, Deriver& d) {
-  auto settings = read_return_settings(rows, cause.marketplace);
+  auto settings = facts.settings(cause.marketplace);
   AutoAuthorize mode = settings ? settings->auto_authorize : AutoAuthorize::kOff;
   std::optional<std::vector<std::string>> links;
   if (settings && settings->email_action_links) links = std::vector<std::string>{"authorize", "close", "reply"};
   bool authorize = mode == AutoAuthorize::kAll;
   if (mode == AutoAuthorize::kPolicy) {
-    auto order = read_order_facts(rows, r.order_id);
+    auto order = facts.order(r.order_id);
     std::vector<std::string> skus;
     for (const auto& i : r.items) skus.push_back(i.sku);
     authorize = order && in_return_policy(policy, *order, skus, settings->return_window_days,
@@ -87,13 +117,22 @@ std::string derived_rma(const std::string& return_id) {
 
 std::vector<Event> derive_events(const Event& cause, const SellerRowWriter& rows,
                                  const ReturnsPolicy& policy) {
+  return derive_events(cause, RowFacts(rows), policy);
+}
+
+std::vector<Event> derive_events(const Event& cause, const SellerProjection& seller,
+                                 const ReturnsPolicy& policy) {
+  return derive_events(cause, ProjectionFacts(seller), policy);
+}
+
+std::vector<Event> derive_events(const Event& cause, const DerivationFacts& facts, const ReturnsPolicy& policy) {
   if (is_derived_event_id(cause.event_id)) return {};
   Deriver d(cause);
   std::visit(
       [&](const auto& data) {
         using T = std::decay_t<decltype(data)>;
         if constexpr (std::is_same_v<T, ReturnRequested>) {
-          on_request(cause, data, rows, policy, d);
+          on_request(cause, data, facts, policy, d);
         } else if constexpr (std::is_same_v<T, ReturnAuthorized>) {
           d.notify(NotifyTo::kBuyer, "return_authorized", data.return_id);
         } else if constexpr (std::is_same_v<T, ReturnClosed>) {

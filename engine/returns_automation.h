@@ -24,10 +24,23 @@
 #include "events/event.h"
 #include "projections/returns_queue.h"
 #include "projections/rows.h"
+#include "projections/seller_projection.h"
 
 namespace carelog {
 
+// What deriving reads of the seller's state after the cause was folded.
+class DerivationFacts {
+ public:
+  virtual ~DerivationFacts() = default;
+  virtual std::optional<ReturnSettings> settings(std::string_view marketplace) const = 0;
+  virtual std::optional<OrderFacts> order(std::string_view order_id) const = 0;
+};
+
+std::vector<Event> derive_events(const Event& cause, const DerivationFacts& facts, const ReturnsPolicy& policy);
+// The same, reading the seller's rows or its in-memory projection.
 std::vector<Event> derive_events(const Event& cause, const SellerRowWriter& rows,
+                                 const ReturnsPolicy& policy);
+std::vector<Event> derive_events(const Event& cause, const SellerProjection& seller,
                                  const ReturnsPolicy& policy);
 
 // The RMA of an automatic authorization: 10 characters of [A-Za-z0-9]

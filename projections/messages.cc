@@ -36,9 +36,7 @@ std::string message_row_key(int64_t at, bool received, std::string_view message_
   return k;
 }
 
-namespace {
-
-std::string by_id_key(bool received, std::string_view message_id) {
+std::string message_id_row_key(bool received, std::string_view message_id) {
   std::string k(1, row_tag::kMessageById);
   k.push_back(received ? kReceivedByte : kSentByte);
   k.append(message_id);
@@ -46,14 +44,12 @@ std::string by_id_key(bool received, std::string_view message_id) {
 }
 
 // 't' + length + thread id: the thread's head row, and the prefix of its replies.
-std::string thread_key(std::string_view thread_id) {
+std::string thread_row_key(std::string_view thread_id) {
   std::string k(1, row_tag::kThreadReply);
   append_u64(k, thread_id.size());
   k.append(thread_id);
   return k;
 }
-
-}  // namespace
 
 std::string encode_message_row(const MessageRow& m) {
   std::string out;
@@ -89,9 +85,9 @@ void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) 
   m.auto_reply = d.auto_reply;
   const std::string key = message_row_key(at, true, d.message_id);
   rows.put(key, encode_message_row(m));
-  rows.put(by_id_key(true, d.message_id), key);
+  rows.put(message_id_row_key(true, d.message_id), key);
   // The thread's head: its earliest received message (key order = time order).
-  const std::string head = thread_key(d.thread_id);
+  const std::string head = thread_row_key(d.thread_id);
   auto current = rows.get(head);
   if (!current || key < *current) rows.put(head, key);
 }
@@ -108,9 +104,9 @@ void fold_sent(const MessageSent& d, int64_t at, SellerRowWriter& rows) {
   m.sender = d.sender;
   const std::string key = message_row_key(at, false, d.message_id);
   rows.put(key, encode_message_row(m));
-  rows.put(by_id_key(false, d.message_id), key);
+  rows.put(message_id_row_key(false, d.message_id), key);
   if (d.sender == Sender::kSeller) {
-    std::string reply = thread_key(d.thread_id);
+    std::string reply = thread_row_key(d.thread_id);
     append_time(reply, at);
     reply.append(d.message_id);
     rows.put(reply, "");
@@ -118,7 +114,7 @@ void fold_sent(const MessageSent& d, int64_t at, SellerRowWriter& rows) {
 }
 
 void fold_no_response_needed(const MessageNoResponseNeeded& d, int64_t at, SellerRowWriter& rows) {
-  auto key = rows.get(by_id_key(true, d.message_id));
+  auto key = rows.get(message_id_row_key(true, d.message_id));
   if (!key) return;  // unknown message: the domain rules reject it before us
   auto raw = rows.get(*key);
   MessageRow m;
@@ -169,7 +165,7 @@ bool decode_message_row(std::string_view bytes, MessageRow& m) {
 
 std::optional<int64_t> first_seller_reply(const SellerRows& rows, std::string_view thread_id,
                                           int64_t from) {
-  const std::string prefix = thread_key(thread_id);
+  const std::string prefix = thread_row_key(thread_id);
   std::string begin = prefix;
   append_time(begin, from);
   std::optional<int64_t> found;
@@ -251,8 +247,8 @@ void label_sent(const SellerRows& rows, MessageRow& m, int64_t as_of) {
     return row;
   };
   std::optional<MessageRow> source;
-  if (m.in_reply_to) source = existing(rows.get(by_id_key(true, *m.in_reply_to)));
-  if (!source) source = existing(rows.get(thread_key(m.thread_id)));
+  if (m.in_reply_to) source = existing(rows.get(message_id_row_key(true, *m.in_reply_to)));
+  if (!source) source = existing(rows.get(thread_row_key(m.thread_id)));
   if (source) label_sent_from(m, *source);
 }
 

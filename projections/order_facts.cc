@@ -10,14 +10,21 @@ std::string order_key(std::string_view order_id) {
   return k;
 }
 
-namespace {
+std::string claim_order_row_key(std::string_view claim_id) {
+  std::string k(1, row_tag::kOrder);
+  k.push_back('\x01');
+  k.append(claim_id);
+  return k;
+}
 
-std::string placed_index_key(int64_t placed_at, std::string_view order_id) {
+std::string order_placed_row_key(int64_t placed_at, std::string_view order_id) {
   std::string k(1, row_tag::kOrderByTime);
   append_time(k, placed_at);
   k.append(order_id);
   return k;
 }
+
+namespace {
 
 constexpr uint8_t kOrderRowFormat = 1;
 
@@ -175,7 +182,7 @@ void OrderFactsProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
             o.paid_cents += i.item_price.cents * i.quantity;
           }
           put(rows, o);
-          rows.put(placed_index_key(at, d.order_id), "");
+          rows.put(order_placed_row_key(at, d.order_id), "");
         } else if constexpr (std::is_same_v<T, OrderShipped>) {
           if (auto o = read_facts(rows, d.order_id)) {
             if (!o->shipped_at || at < *o->shipped_at) o->shipped_at = at;  // the earliest, whatever the log order
@@ -207,10 +214,10 @@ void OrderFactsProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
             o->claims.push_back({d.claim_id, d.kind, at, std::nullopt, std::nullopt});
             put(rows, *o);
             // The claim's order, for claim.decided (which names only the claim).
-            rows.put(std::string(1, row_tag::kOrder) + '\x01' + d.claim_id, d.order_id);
+            rows.put(claim_order_row_key(d.claim_id), d.order_id);
           }
         } else if constexpr (std::is_same_v<T, ClaimDecided>) {
-          auto order_id = rows.get(std::string(1, row_tag::kOrder) + '\x01' + d.claim_id);
+          auto order_id = rows.get(claim_order_row_key(d.claim_id));
           if (!order_id) return;
           if (auto o = read_facts(rows, *order_id)) {
             for (auto& c : o->claims) {

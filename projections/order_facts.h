@@ -57,6 +57,9 @@ class OrderFactsProjection : public Projection {
 };
 
 std::string order_key(std::string_view order_id);
+// The placed-time index row (-> ""), and a claim's order row (-> the order id).
+std::string order_placed_row_key(int64_t placed_at, std::string_view order_id);
+std::string claim_order_row_key(std::string_view claim_id);
 std::optional<OrderFacts> read_order_facts(const SellerRows& rows, std::string_view order_id);
 std::optional<OrderFacts> read_order_facts(const SellerRowWriter& rows, std::string_view order_id);
 std::string encode_order_facts(const OrderFacts& o);

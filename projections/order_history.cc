@@ -33,19 +33,16 @@ namespace carelog {
 namespace {
 
 constexpr char kEventRow = 'E';
-constexpr char kReturnRow = 'R';
-constexpr char kClaimRow = 'C';
-constexpr char kMessageRow = 'M';
-constexpr char kThreadRow = 'T';
+constexpr char kReturnRow = history_row::kReturn;
+constexpr char kClaimRow = history_row::kClaim;
+constexpr char kMessageRow = history_row::kMessage;
+constexpr char kThreadRow = history_row::kThread;
 
-std::string id_key(char kind, std::string_view id) {
-  std::string k{row_tag::kHistory, kind};
-  k.append(id);
-  return k;
-}
+std::string id_key(char kind, std::string_view id) { return history_id_row_key(kind, id); }
 
 std::string events_prefix(std::string_view order_id) {
-  std::string k = id_key(kEventRow, order_id);
+  std::string k{row_tag::kHistory, kEventRow};
+  k.append(order_id);
   k.push_back('\0');
   return k;
 }
@@ -105,6 +102,22 @@ std::optional<std::string> resolve_order(const Event& ev, SellerRowWriter& rows)
       },
       ev.data);
 }
+
+}  // namespace
+
+std::string history_id_row_key(char kind, std::string_view id) {
+  std::string k{row_tag::kHistory, kind};
+  k.append(id);
+  return k;
+}
+
+std::string history_event_row_key(std::string_view order_id, uint64_t seq) {
+  std::string k = events_prefix(order_id);
+  append_u64(k, seq);
+  return k;
+}
+
+namespace {
 
 void append_hex(std::string& out, std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "projections/projection.h"
@@ -22,6 +23,17 @@ class OrderHistoryProjection : public Projection {
   std::string_view row_tags() const override { return "h"; }
   void apply(const AppliedEvent& e, SellerRowWriter& rows) override;
 };
+
+// The rows' keys: an event of an order (-> its chain hash), and an id that
+// leads to an order (-> the order id), of these kinds.
+namespace history_row {
+inline constexpr char kReturn = 'R';
+inline constexpr char kClaim = 'C';
+inline constexpr char kMessage = 'M';
+inline constexpr char kThread = 'T';
+}  // namespace history_row
+std::string history_event_row_key(std::string_view order_id, uint64_t seq);
+std::string history_id_row_key(char kind, std::string_view id);
 
 // The original envelope bytes of the record at `seq` of the seller's partition.
 using EnvelopeAt = std::function<std::optional<std::string>(uint64_t seq)>;

@@ -135,6 +135,11 @@ MessageOutcome classify_received(const ReceivedFacts& m, std::optional<int64_t> 
 // The row key of a message: the listing's order, and its cursors.
 std::string message_row_key(int64_t at, bool received, std::string_view message_id);
 std::string encode_message_row(const MessageRow& m);
+// The id index row of a message (-> its row key), and a thread's row (-> the
+// row key of its earliest received message; with an instant and a message id
+// appended, a seller reply's row).
+std::string message_id_row_key(bool received, std::string_view message_id);
+std::string thread_row_key(std::string_view thread_id);
 // Labels a sent message with its buyer's alias and asin, and its order and
 // subject when it has none, from `source`: the received message it replies
 // to, else its thread's earliest one (if that existed at the query's as_of).

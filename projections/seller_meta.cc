@@ -21,12 +21,18 @@ void SellerMetaProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
     m.newest_offset_minutes = e.event.occurred_at.offset_minutes;
   }
   ++m.events;
+  rows.put(kMetaKey, encode_seller_meta(m));
+}
+
+std::string seller_meta_row_key() { return kMetaKey; }
+
+std::string encode_seller_meta(const SellerMeta& m) {
   std::string out;
   RowWriter w(out);
   w.i64(m.newest_micros);
   w.i32(m.newest_offset_minutes);
   w.i64(static_cast<int64_t>(m.events));
-  rows.put(kMetaKey, out);
+  return out;
 }
 
 std::optional<SellerMeta> read_seller_meta(const SellerRows& rows) {

@@ -23,5 +23,7 @@ struct SellerMeta {
 };
 
 std::optional<SellerMeta> read_seller_meta(const SellerRows& rows);
+std::string seller_meta_row_key();
+std::string encode_seller_meta(const SellerMeta& m);
 
 }  // namespace carelog

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 
+#include "projections/order_history.h"
+#include "projections/seller_meta.h"
+
 #include <absl/strings/string_view.h>
 
 namespace carelog {
@@ -89,18 +92,22 @@ void SellerProjection::apply(const AppliedEvent& e, const ReturnsPolicy& policy)
     meta.newest_offset_minutes = ev.occurred_at.offset_minutes;
   }
   ++meta.events;
+  meta_changed_ = true;
   fold_order(ev);
   fold_messages(ev);
   fold_returns(ev, e.seq, policy);
-  fold_history(ev, e.seq);
+  fold_history(ev, e.seq, e.hash);
 }
 
 // ---- orders (order_facts.cc) ----
 void SellerProjection::fold_order(const Event& ev) {
   const int64_t at = ev.occurred_at.micros;
+  // The order, recorded as changed (every event that finds it changes it).
   auto find = [&](const std::string& order_id) -> OrderFacts* {
     auto it = order_index.find(order_id);
-    return it == order_index.end() ? nullptr : &orders[it->second];
+    if (it == order_index.end()) return nullptr;
+    changed_orders_.insert(it->second);
+    return &orders[it->second];
   };
   std::visit(
       [&](const auto& d) {
@@ -147,10 +154,12 @@ void SellerProjection::fold_order(const Event& ev) {
           if (OrderFacts* o = find(d.order_id)) {
             o->claims.push_back({d.claim_id, d.kind, at, std::nullopt, std::nullopt});
             claim_order[d.claim_id] = order_index.find(d.order_id)->second;
+            new_claims_.emplace_back(d.claim_id, d.order_id);
           }
         } else if constexpr (std::is_same_v<T, ClaimDecided>) {
           auto it = claim_order.find(d.claim_id);
           if (it == claim_order.end()) return;
+          changed_orders_.insert(it->second);
           for (auto& c : orders[it->second].claims) {
             if (c.claim_id == d.claim_id) {
               c.outcome = d.outcome;
@@ -203,6 +212,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (!t.head || MessageKeyLess{&messages}(MessageKey{at, index, false},
                                                     MessageKey{messages[*t.head].row.at, *t.head, false})) {
             t.head = index;
+            changed_threads_.insert(messages[index].thread);
           }
           index_message(index);
         } else if constexpr (std::is_same_v<T, MessageSent>) {
@@ -235,7 +245,10 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (it == received_index.end()) return;  // unknown message: rejected by the rules
           std::optional<int64_t>& mark = messages[it->second].row.no_response_needed_at;
           // Several marks: the earliest one excludes the message from then on.
-          if (!mark || at < *mark) mark = at;
+          if (!mark || at < *mark) {
+            mark = at;
+            changed_messages_.insert(it->second);
+          }
         }
       },
       ev.data);
@@ -279,7 +292,11 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
     if (it == return_index.end()) return;
     ReturnRow& x = returns[it->second];
     count_return(x, -1);
-    fn(x);
+    if (fn(x)) {
+      changed_returns_.insert(it->second);
+      returns_changed_ = true;
+      returns_latest = std::max(returns_latest, at);
+    }
     count_return(x, +1);
   };
   std::visit(
@@ -322,6 +339,8 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
           order_returns[d.order_id].push_back(index);
           index_return(index);
           count_return(returns[index], +1);
+          returns_changed_ = true;
+          returns_latest = std::max(returns_latest, at);
         } else if constexpr (std::is_same_v<T, ReturnAuthorized>) {
           update(d.return_id, [&](ReturnRow& x) {
             if (x.authorized_at || x.terminal()) return false;
@@ -351,7 +370,11 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
           auto it = return_index.find(d.return_id);
           if (it == return_index.end()) return;
           ReturnRow& x = returns[it->second];
-          if (!x.item_received_at) x.item_received_at = at;
+          if (x.item_received_at) return;
+          x.item_received_at = at;
+          changed_returns_.insert(it->second);
+          returns_changed_ = true;
+          returns_latest = std::max(returns_latest, at);
         } else if constexpr (std::is_same_v<T, RefundIssued>) {
           if (!d.return_id) return;
           update(*d.return_id, [&](ReturnRow& x) {
@@ -362,6 +385,8 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
         } else if constexpr (std::is_same_v<T, ReturnSettingsChanged>) {
           MarketplaceSettings& m = settings[ev.marketplace];
           m.latest = d;
+          changed_settings_.insert(ev.marketplace);
+          new_settings_.push_back(NewSettings{ev.marketplace, at, seq});
           SettingsChange change{at, seq, d};
           auto pos = std::upper_bound(m.history.begin(), m.history.end(), change,
                                       [](const SettingsChange& a, const SettingsChange& b) {
@@ -374,7 +399,7 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
 }
 
 // ---- order history (order_history.cc) ----
-void SellerProjection::fold_history(const Event& ev, uint64_t seq) {
+void SellerProjection::fold_history(const Event& ev, uint64_t seq, const std::array<uint8_t, 32>& hash) {
   auto lookup = [](const absl::flat_hash_map<std::string, std::string>& map,
                    const std::optional<std::string>& id) -> std::optional<std::string> {
     if (!id || id->empty()) return std::nullopt;
@@ -385,7 +410,10 @@ void SellerProjection::fold_history(const Event& ev, uint64_t seq) {
   auto tie_message = [&](const std::string& message_id, const std::string& thread_id,
                          const std::string& order_id) {
     history_message_order[message_id] = order_id;
-    history_thread_order.try_emplace(thread_id, order_id);  // the first order wins
+    new_history_ids_.emplace_back(history_row::kMessage, message_id);
+    if (history_thread_order.try_emplace(thread_id, order_id).second) {  // the first order wins
+      new_history_ids_.emplace_back(history_row::kThread, thread_id);
+    }
   };
   const std::optional<std::string> order_id = std::visit(
       [&](const auto& d) -> std::optional<std::string> {
@@ -396,9 +424,11 @@ void SellerProjection::fold_history(const Event& ev, uint64_t seq) {
           return d.order_id;
         } else if constexpr (std::is_same_v<T, ReturnRequested>) {
           history_return_order[d.return_id] = d.order_id;
+          new_history_ids_.emplace_back(history_row::kReturn, d.return_id);
           return d.order_id;
         } else if constexpr (std::is_same_v<T, ClaimFiled>) {
           history_claim_order[d.claim_id] = d.order_id;
+          new_history_ids_.emplace_back(history_row::kClaim, d.claim_id);
           return d.order_id;
         } else if constexpr (std::is_same_v<T, ReturnAuthorized> || std::is_same_v<T, ReturnClosed> ||
                              std::is_same_v<T, ReturnCancelled> || std::is_same_v<T, ReturnItemReceived>) {
@@ -426,6 +456,110 @@ void SellerProjection::fold_history(const Event& ev, uint64_t seq) {
   if (!order_id || order_id->empty()) return;
   std::vector<uint64_t>& seqs = history[*order_id];
   seqs.insert(std::upper_bound(seqs.begin(), seqs.end(), seq), seq);
+  new_history_.push_back(NewHistoryEvent{*order_id, seq, hash});
+}
+
+// ---- checkpoints: the rows the row folds would have written ----
+void SellerProjection::write_changed_rows(SellerRowWriter& rows) {
+  if (!meta_changed_) return;
+  rows.put(seller_meta_row_key(), encode_seller_meta(meta));
+
+  // Orders: new ones with their placed-time index row, changed ones.
+  for (uint32_t i = written_.orders; i < orders.size(); ++i) {
+    rows.put(order_placed_row_key(orders[i].placed_at, orders[i].order_id), "");
+    changed_orders_.insert(i);
+  }
+  for (uint32_t i : changed_orders_) rows.put(order_key(orders[i].order_id), encode_order_facts(orders[i]));
+  for (const auto& [claim_id, order_id] : new_claims_) rows.put(claim_order_row_key(claim_id), order_id);
+
+  // Messages: new ones with their id index and reply rows, changed ones,
+  // and the threads whose earliest received message changed.
+  for (uint32_t i = written_.messages; i < messages.size(); ++i) {
+    const MessageRow& m = messages[i].row;
+    const std::string key = message_row_key(m.at, m.received, m.message_id);
+    rows.put(message_id_row_key(m.received, m.message_id), key);
+    if (!m.received && m.sender == Sender::kSeller) {
+      std::string reply = thread_row_key(m.thread_id);
+      append_time(reply, m.at);
+      reply.append(m.message_id);
+      rows.put(reply, "");
+    }
+    changed_messages_.insert(i);
+  }
+  for (uint32_t i : changed_messages_) {
+    const MessageRow& m = messages[i].row;
+    rows.put(message_row_key(m.at, m.received, m.message_id), encode_message_row(m));
+  }
+  for (uint32_t t : changed_threads_) {
+    const ThreadFacts& thread = threads[t];
+    const MessageRow& head = messages[*thread.head].row;
+    rows.put(thread_row_key(thread.thread_id), message_row_key(head.at, true, head.message_id));
+  }
+
+  // Returns: new ones with their index rows and their order's rows, changed
+  // ones, and the counts by final status.
+  std::set<std::string> orders_with_new_returns;
+  for (uint32_t i = written_.returns; i < returns.size(); ++i) {
+    const ReturnRow& x = returns[i];
+    std::string by_time = return_rows::time_prefix(x.requested_at);
+    by_time.append(x.return_id);
+    rows.put(by_time, "");
+    rows.put(return_rows::order_returns_prefix(x.order_id) + x.return_id, "");
+    orders_with_new_returns.insert(x.order_id);
+    changed_returns_.insert(i);
+  }
+  for (const auto& order_id : orders_with_new_returns) {
+    std::string listed;
+    for (uint32_t i : order_returns.find(order_id)->second) return_rows::append_order_return(listed, returns[i].return_id);
+    rows.put(return_rows::order_returns_key(order_id), listed);
+  }
+  for (uint32_t i : changed_returns_) rows.put(return_rows::return_key(returns[i].return_id), return_rows::encode_return(returns[i]));
+  if (returns_changed_) {
+    return_rows::ReturnCounts counts;
+    counts.latest = returns_latest;
+    for (const ReturnRow& x : returns) ++counts.by_bucket[return_rows::bucket_of(return_rows::view_at(x, kMaxTime))];
+    rows.put(return_rows::return_counts_key(), return_rows::encode_return_counts(counts));
+  }
+
+  // Settings: the latest per changed marketplace, and every new change.
+  for (const auto& marketplace : changed_settings_) {
+    rows.put(return_rows::settings_key(marketplace), return_rows::encode_settings(settings[marketplace].latest));
+  }
+  for (const NewSettings& n : new_settings_) {
+    const auto& history_of = settings[n.marketplace].history;
+    auto it = std::find_if(history_of.begin(), history_of.end(),
+                           [&](const SettingsChange& c) { return c.at == n.at && c.seq == n.seq; });
+    rows.put(return_rows::settings_history_key(n.marketplace, n.at, n.seq), return_rows::encode_settings(it->settings));
+  }
+
+  // The order history.
+  for (const NewHistoryEvent& e : new_history_) {
+    rows.put(history_event_row_key(e.order_id, e.seq),
+             std::string_view(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()));
+  }
+  for (const auto& [kind, id] : new_history_ids_) {
+    const auto& map = kind == history_row::kReturn   ? history_return_order
+                      : kind == history_row::kClaim  ? history_claim_order
+                      : kind == history_row::kMessage ? history_message_order
+                                                      : history_thread_order;
+    rows.put(history_id_row_key(kind, id), map.find(id)->second);
+  }
+  mark_written();
+}
+
+void SellerProjection::mark_written() {
+  written_ = Watermarks{static_cast<uint32_t>(orders.size()), static_cast<uint32_t>(messages.size()),
+                        static_cast<uint32_t>(returns.size())};
+  meta_changed_ = returns_changed_ = false;
+  changed_orders_.clear();
+  changed_messages_.clear();
+  changed_returns_.clear();
+  changed_threads_.clear();
+  new_claims_.clear();
+  changed_settings_.clear();
+  new_settings_.clear();
+  new_history_.clear();
+  new_history_ids_.clear();
 }
 
 // ---- after a load ----

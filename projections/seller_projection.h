@@ -25,14 +25,17 @@
 // point into it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "projections/order_facts.h"
 #include "projections/projection.h"
@@ -154,6 +157,17 @@ class SellerProjection {
   // Approximate bytes held (vectors, strings and maps), for the memory figures.
   size_t memory_bytes() const;
 
+  // ---- checkpoints ----
+  // Writes to `rows` every projection row (rows.h) that the events folded
+  // since the last call (or since the projection was created) changed, with
+  // the keys and values the row folds write, and forgets those changes; so
+  // rows written after every fold equal rows folded event by event.
+  void write_changed_rows(SellerRowWriter& rows);
+  // Some event was folded since the last write_changed_rows.
+  bool changed() const { return meta_changed_; }
+  // After a load from rows: everything held is already written.
+  void mark_written();
+
   std::string seller_id;
   SellerMeta meta;
 
@@ -185,11 +199,40 @@ class SellerProjection {
   absl::flat_hash_map<std::string, std::string> history_return_order, history_claim_order,
       history_message_order, history_thread_order;
 
+  // The newest instant of an event that changed a return request (the
+  // returns' counts row keeps it; return_rows.h ReturnCounts::latest).
+  int64_t returns_latest = kMinTime;
+
  private:
+  // What changed since the last write_changed_rows. Entity vectors only
+  // grow, so the entities at or past a watermark are new.
+  struct Watermarks {
+    uint32_t orders = 0, messages = 0, returns = 0;
+  };
+  struct NewSettings {
+    std::string marketplace;
+    int64_t at = 0;
+    uint64_t seq = 0;
+  };
+  struct NewHistoryEvent {
+    std::string order_id;
+    uint64_t seq = 0;
+    std::array<uint8_t, 32> hash{};
+  };
+  Watermarks written_;
+  bool meta_changed_ = false;
+  bool returns_changed_ = false;
+  absl::flat_hash_set<uint32_t> changed_orders_, changed_messages_, changed_returns_, changed_threads_;
+  std::vector<std::pair<std::string, std::string>> new_claims_;  // claim id, order id
+  std::set<std::string> changed_settings_;                        // marketplaces
+  std::vector<NewSettings> new_settings_;
+  std::vector<NewHistoryEvent> new_history_;
+  std::vector<std::pair<char, std::string>> new_history_ids_;  // history_row kind, id
+
   void fold_order(const Event& ev);
   void fold_messages(const Event& ev);
   void fold_returns(const Event& ev, uint64_t seq, const ReturnsPolicy& policy);
-  void fold_history(const Event& ev, uint64_t seq);
+  void fold_history(const Event& ev, uint64_t seq, const std::array<uint8_t, 32>& hash);
   void index_message(uint32_t index);
   void index_return(uint32_t index);
   // Adds (+1) or retracts (-1) a request's status transitions.

@@ -61,7 +61,12 @@ bool load_seller_projection(const SellerRows& rows, SellerProjection& out) {
                   break;
                 }
                 case row_tag::kReturn: {
-                  if (key.size() > 1 && key[1] >= '\x01' && key[1] <= '\x03') break;  // order/count rows
+                  if (key.size() > 1 && key[1] == '\x02') {  // the counts row
+                    return_rows::ReturnCounts counts;
+                    if (return_rows::decode_return_counts(value, counts)) out.returns_latest = counts.latest;
+                    break;
+                  }
+                  if (key.size() > 1 && key[1] >= '\x01' && key[1] <= '\x03') break;  // an order's rows
                   return_rows::ReturnRow x;
                   if (return_rows::decode_return(value, x)) out.returns.push_back(std::move(x));
                   break;
@@ -85,6 +90,7 @@ bool load_seller_projection(const SellerRows& rows, SellerProjection& out) {
   // Rows come in key order: history seqs ascending per order; settings
   // changes by (length, marketplace, at, seq), so ascending per marketplace.
   out.rebuild_indexes();
+  out.mark_written();
   return true;
 }
 

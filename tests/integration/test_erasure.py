@@ -55,6 +55,10 @@ def test_forget_buyer_online_and_offline(brokers, topic, tmp_path):
     before = counts(port)
     status, body = http_get(port, f"/v1/sellers/{SELLER}/messages?q=kamelec")
     assert status == 200 and body["total"] >= 1
+    # The projections' rows reach the disk at the engine's next checkpoint (every 5 s).
+    deadline = time.time() + 30
+    while not any(t.encode() in data_dir_bytes(engine.data_dir) for t in kamelec) and time.time() < deadline:
+        time.sleep(0.5)
     disk = data_dir_bytes(engine.data_dir)
     assert any(t.encode() in disk for t in kamelec), "the test could not fail: kamelec's text is not on disk"
 

@@ -25,6 +25,8 @@
 #include "projections/order_history.h"
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
+#include "engine/projector.h"
+#include "projections/memory_rows.h"
 #include "projections/seller_projection_loader.h"
 #include "projections/seller_queries.h"
 #include "tests/unit/test_support.h"
@@ -329,6 +331,44 @@ TEST_F(SellerProjectionTest, LoadedFromTheRowsAnswersAsTheFold) {
   }
   SellerProjection unknown("NOBODY");
   EXPECT_FALSE(load_seller_projection(*log_->seller_rows(0, "NOBODY"), unknown));
+}
+
+TEST_F(SellerProjectionTest, ChangedRowsWrittenAtAnyPointsAreTheRowsOfTheFold) {
+  // A checkpoint writes the rows the events since the last one changed: at
+  // whatever points it runs, the rows must be those the row folds write.
+  std::map<std::string, MemoryRows> folded, written;
+  std::map<std::string, std::unique_ptr<SellerProjection>> typed;
+  auto projections = make_projections(ProjectorOptions{});
+  std::mt19937_64 rng(9);
+  size_t checkpoints = 0;
+  for (uint32_t p : log_->partitions_in_log()) {
+    ASSERT_TRUE(log_->scan(p, 1, [&](const LogRecord& r, std::string_view) {
+                      const std::string& seller = r.event.seller_id;
+                      AppliedEvent e{r.event, r.partition, r.seq, r.hash};
+                      for (auto& projection : projections) projection->apply(e, folded[seller]);
+                      auto& s = typed[seller];
+                      if (!s) s = std::make_unique<SellerProjection>(seller);
+                      s->apply(e, policy_);
+                      if (rng() % 50 == 0) {
+                        s->write_changed_rows(written[seller]);
+                        ++checkpoints;
+                      }
+                      return true;
+                    }).ok());
+  }
+  ASSERT_GT(checkpoints, 100u);
+  for (auto& [seller, s] : typed) {
+    s->write_changed_rows(written[seller]);
+    EXPECT_FALSE(s->changed());
+    const auto& expected = folded[seller].all();
+    const auto& actual = written[seller].all();
+    for (const auto& [key, value] : expected) {
+      auto it = actual.find(key);
+      ASSERT_TRUE(it != actual.end()) << seller << ": row not written, tag " << key[0] << " size " << key.size();
+      ASSERT_EQ(it->second, value) << seller << ": row differs, tag " << key[0];
+    }
+    EXPECT_EQ(actual.size(), expected.size()) << seller;
+  }
 }
 
 }  // namespace
