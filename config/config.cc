@@ -28,6 +28,9 @@ const std::vector<SettingSpec> kSettings = {
     {"members_topic", SettingKind::kString, "compacted topic where instances announce their partitions (off: single instance)"},
     {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
     {"batch_wait_ms", SettingKind::kInt, "longest wait in ms to fill a batch"},
+    {"checkpoint_records", SettingKind::kInt, "records between two checkpoints of the projections' rows"},
+    {"checkpoint_interval_ms", SettingKind::kInt, "longest time in ms between two checkpoints of the projections' rows"},
+    {"projection_memory_mb", SettingKind::kInt, "memory for sellers' projections; the least recently used are evicted past it"},
     {"stats_interval_s", SettingKind::kInt, "seconds between stats log lines (0: off)"},
     {"max_record_bytes", SettingKind::kInt, "largest accepted record; larger ones are rejected"},
     {"follow", SettingKind::kBool, "file source: keep reading at end of file"},
@@ -79,6 +82,9 @@ std::string* string_field(Config& c, const std::string& k) {
 int64_t* int_field(Config& c, const std::string& k) {
   if (k == "batch_size") return &c.batch_size;
   if (k == "batch_wait_ms") return &c.batch_wait_ms;
+  if (k == "checkpoint_records") return &c.checkpoint_records;
+  if (k == "checkpoint_interval_ms") return &c.checkpoint_interval_ms;
+  if (k == "projection_memory_mb") return &c.projection_memory_mb;
   if (k == "stats_interval_s") return &c.stats_interval_s;
   if (k == "max_record_bytes") return &c.max_record_bytes;
   if (k == "http_rate_limit") return &c.http_rate_limit;
@@ -132,6 +138,15 @@ std::string check_value(const Config& c, const std::string& key) {
   }
   if (key == "batch_size" && (c.batch_size < 1 || c.batch_size > 1'000'000)) return "must be in 1..1000000";
   if (key == "batch_wait_ms" && (c.batch_wait_ms < 0 || c.batch_wait_ms > 60'000)) return "must be in 0..60000";
+  if (key == "checkpoint_records" && (c.checkpoint_records < 1 || c.checkpoint_records > 100'000'000)) {
+    return "must be in 1..100000000";
+  }
+  if (key == "checkpoint_interval_ms" && (c.checkpoint_interval_ms < 1 || c.checkpoint_interval_ms > 3'600'000)) {
+    return "must be in 1..3600000";
+  }
+  if (key == "projection_memory_mb" && (c.projection_memory_mb < 1 || c.projection_memory_mb > (1 << 20))) {
+    return "must be in 1..1048576";
+  }
   if (key == "stats_interval_s" && c.stats_interval_s < 0) return "must not be negative";
   if (key == "max_record_bytes" && (c.max_record_bytes < 64 || c.max_record_bytes > (64 << 20))) {
     return "must be in 64..67108864";

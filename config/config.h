@@ -44,6 +44,15 @@ struct Config {
   std::string members_topic = "carelog.members";  // "off": single instance, no routing
   int64_t batch_size = 2000;     // records per source batch (one WriteBatch)
   int64_t batch_wait_ms = 20;    // longest wait to fill a batch
+  // The projections' rows are written at checkpoints (engine/ingest.h): after
+  // this many records, or this long after the last one. The larger, the fewer
+  // rows written (changes of one entity coalesce) and the more log a restart
+  // after a crash folds again.
+  int64_t checkpoint_records = 100'000;
+  int64_t checkpoint_interval_ms = 5'000;
+  // The sellers' in-memory projections past this many MiB (at a checkpoint)
+  // are evicted, least recently used first; they load again from their rows.
+  int64_t projection_memory_mb = 384;
   int64_t stats_interval_s = 10; // period of the stats log line; 0 = off
   int64_t max_record_bytes = 1 << 20;
   bool follow = false;           // file source: keep reading at end of file

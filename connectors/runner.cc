@@ -202,6 +202,8 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   o.projector.returns_policy = policy_of(cfg);
   o.decoder.marketplaces = cfg.marketplaces;
   o.decoder.max_record_bytes = static_cast<size_t>(cfg.max_record_bytes);
+  o.checkpoint_records = static_cast<size_t>(cfg.checkpoint_records);
+  o.checkpoint_interval = std::chrono::milliseconds(cfg.checkpoint_interval_ms);
   return o;
 }
 
@@ -410,7 +412,8 @@ int run_engine(const Config& cfg) {
     spdlog::info("projections caught up with the log: {} records folded", folded);
   }
   // The projections the queries read, kept current by the ingest fold.
-  ProjectionStore store(*log, projector_options.returns_policy);
+  ProjectionStore store(*log, projector_options.returns_policy, /*fold_log_past_marks=*/false,
+                        static_cast<size_t>(cfg.projection_memory_mb) << 20);
   QueryService queries(*log, &metrics, &store);
   RebuildService rebuilds(*log, projector_options,
                           [&log, &store] { return store.checkpoint(*log, /*gated=*/false); });

@@ -77,7 +77,14 @@ Status Ingestor::checkpoint(BatchResult* committed) {
 }
 
 Status Ingestor::write_checkpoint() {
+  const auto started = std::chrono::steady_clock::now();
   Status st = store_->checkpoint(log_, /*gated=*/true);
+  metrics_.checkpoint_seconds.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.checkpoints += 1;
+  metrics_.projection_bytes = store_->memory_bytes();
+  metrics_.projection_sellers = store_->sellers_loaded();
+  metrics_.projection_evictions = store_->evictions();
   if (!st.ok()) return Status::Error("projections checkpoint: " + st.message());
   marked_.clear();  // the checkpoint removed every mark
   appended_since_checkpoint_ = 0;

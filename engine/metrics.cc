@@ -90,6 +90,18 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# HELP carelog_log_events Events in the log, all partitions.\n";
   out += "# TYPE carelog_log_events gauge\n";
   out += "carelog_log_events " + std::to_string(log_events.load()) + "\n";
+  out += "# HELP carelog_projection_bytes Bytes the in-memory projections held at the last checkpoint.\n";
+  out += "# TYPE carelog_projection_bytes gauge\n";
+  out += "carelog_projection_bytes " + std::to_string(projection_bytes.load()) + "\n";
+  out += "# HELP carelog_projection_sellers Sellers whose projection is in memory, at the last checkpoint.\n";
+  out += "# TYPE carelog_projection_sellers gauge\n";
+  out += "carelog_projection_sellers " + std::to_string(projection_sellers.load()) + "\n";
+  out += "# HELP carelog_projection_checkpoints_total Checkpoints of the projections' rows since start.\n";
+  out += "# TYPE carelog_projection_checkpoints_total counter\n";
+  out += "carelog_projection_checkpoints_total " + std::to_string(checkpoints.load()) + "\n";
+  out += "# HELP carelog_projection_evictions_total Sellers' projections evicted from memory since start.\n";
+  out += "# TYPE carelog_projection_evictions_total counter\n";
+  out += "carelog_projection_evictions_total " + std::to_string(projection_evictions.load()) + "\n";
   out += "# HELP carelog_events_ingested_total Events appended to the log since start.\n";
   out += "# TYPE carelog_events_ingested_total counter\n";
   out += "carelog_events_ingested_total " + std::to_string(ingested.load()) + "\n";
@@ -126,6 +138,9 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# HELP carelog_batch_seconds Time to decode, validate and commit one source batch.\n";
   out += "# TYPE carelog_batch_seconds histogram\n";
   batch_seconds.render(out, "carelog_batch_seconds", "");
+  out += "# HELP carelog_checkpoint_seconds Time of a checkpoint of the projections' rows.\n";
+  out += "# TYPE carelog_checkpoint_seconds histogram\n";
+  checkpoint_seconds.render(out, "carelog_checkpoint_seconds", "");
   out += "# HELP carelog_query_seconds Time to answer a query, by endpoint.\n";
   out += "# TYPE carelog_query_seconds histogram\n";
   std::lock_guard lock(mu_);

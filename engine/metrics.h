@@ -39,6 +39,12 @@ class EngineMetrics {
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> log_events{0};  // events in the log, all partitions
   LatencyHistogram batch_seconds;
+  // The in-memory projections (engine/projection_store.h), as of the last checkpoint.
+  std::atomic<uint64_t> projection_bytes{0};
+  std::atomic<uint64_t> projection_sellers{0};
+  std::atomic<uint64_t> projection_evictions{0};
+  std::atomic<uint64_t> checkpoints{0};
+  LatencyHistogram checkpoint_seconds;
 
   void count_rejection(const std::string& code);
   std::map<std::string, uint64_t> rejections_by_code() const;

@@ -1,13 +1,16 @@
 #include "engine/projection_store.h"
 
+#include <algorithm>
+
 #include "engine/returns_automation.h"
 #include "projections/seller_projection_loader.h"
 
 namespace carelog {
 
-ProjectionStore::ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks)
+ProjectionStore::ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks,
+                                 size_t memory_budget)
     : log_(log), policy_(std::move(policy)), fold_log_past_marks_(fold_log_past_marks),
-      generation_(log.projections()->number) {}
+      memory_budget_(memory_budget), generation_(log.projections()->number) {}
 
 ProjectionStore::Partition& ProjectionStore::partition(uint32_t p) {
   std::lock_guard<std::mutex> lock(partitions_mutex_);
@@ -25,18 +28,19 @@ void ProjectionStore::follow_generation() {
   generation_.store(active, std::memory_order_release);
 }
 
-SellerProjection* ProjectionStore::find_or_load(Partition& part, uint32_t p, const std::string& seller_id,
-                                                bool create, bool* created) {
+ProjectionStore::Held* ProjectionStore::find_or_load(Partition& part, uint32_t p, const std::string& seller_id,
+                                                     bool create, bool* created) {
   auto it = part.sellers.find(seller_id);
   if (it != part.sellers.end()) return it->second.get();
-  auto loaded = std::make_unique<SellerProjection>(seller_id);
-  bool found = load_seller_projection(*log_.seller_rows(p, seller_id), *loaded);
+  auto held = std::make_unique<Held>(seller_id);
+  SellerProjection& loaded = held->projection;
+  bool found = load_seller_projection(*log_.seller_rows(p, seller_id), loaded);
   if (fold_log_past_marks_) {
     const auto marks = log_.projections_behind();
     if (auto mark = marks.find(p); mark != marks.end()) {
       log_.scan(p, mark->second + 1, [&](const LogRecord& r, std::string_view) {
         if (r.event.seller_id != seller_id) return true;
-        loaded->apply(AppliedEvent{r.event, r.partition, r.seq, r.hash}, policy_);
+        loaded.apply(AppliedEvent{r.event, r.partition, r.seq, r.hash}, policy_);
         found = true;
         return true;
       });
@@ -46,44 +50,48 @@ SellerProjection* ProjectionStore::find_or_load(Partition& part, uint32_t p, con
     if (!create) return nullptr;
     if (created) *created = true;
   }
-  return part.sellers.emplace(seller_id, std::move(loaded)).first->second.get();
+  held->bytes = loaded.memory_bytes();
+  held_bytes_.fetch_add(held->bytes, std::memory_order_relaxed);
+  return part.sellers.emplace(seller_id, std::move(held)).first->second.get();
 }
 
 bool ProjectionStore::read(uint32_t p, const std::string& seller_id,
                            const std::function<void(const SellerProjection&)>& fn) {
   follow_generation();
   Partition& part = partition(p);
+  const uint64_t now = ++clock_;
   {
     std::shared_lock<std::shared_mutex> lock(part.mutex);
     auto it = part.sellers.find(seller_id);
     if (it != part.sellers.end()) {
-      fn(*it->second);
+      it->second->last_used.store(now, std::memory_order_relaxed);
+      fn(it->second->projection);
       return true;
     }
   }
   std::unique_lock<std::shared_mutex> lock(part.mutex);
-  const SellerProjection* s = find_or_load(part, p, seller_id, /*create=*/false);
-  if (!s) return false;
-  fn(*s);
+  Held* held = find_or_load(part, p, seller_id, /*create=*/false);
+  if (!held) return false;
+  held->last_used.store(now, std::memory_order_relaxed);
+  fn(held->projection);
   return true;
 }
 
 void ProjectionStore::apply(const LogRecord& record) {
-  follow_generation();
-  Partition& part = partition(record.partition);
-  std::unique_lock<std::shared_mutex> lock(part.mutex);
-  SellerProjection* s = find_or_load(part, record.partition, record.event.seller_id, /*create=*/true);
-  s->apply(AppliedEvent{record.event, record.partition, record.seq, record.hash}, policy_);
+  bool new_seller = false;
+  apply_and_derive(record, new_seller, /*derive=*/false);
 }
 
-std::vector<Event> ProjectionStore::apply_and_derive(const LogRecord& record, bool& new_seller) {
+std::vector<Event> ProjectionStore::apply_and_derive(const LogRecord& record, bool& new_seller, bool derive) {
   follow_generation();
   Partition& part = partition(record.partition);
   std::unique_lock<std::shared_mutex> lock(part.mutex);
   new_seller = false;
-  SellerProjection* s = find_or_load(part, record.partition, record.event.seller_id, /*create=*/true, &new_seller);
-  s->apply(AppliedEvent{record.event, record.partition, record.seq, record.hash}, policy_);
-  return derive_events(record.event, *s, policy_);
+  Held* held = find_or_load(part, record.partition, record.event.seller_id, /*create=*/true, &new_seller);
+  held->last_used.store(++clock_, std::memory_order_relaxed);
+  held->projection.apply(AppliedEvent{record.event, record.partition, record.seq, record.hash}, policy_);
+  if (!derive) return {};
+  return derive_events(record.event, held->projection, policy_);
 }
 
 namespace {
@@ -118,27 +126,70 @@ Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
     std::lock_guard<std::mutex> lock(partitions_mutex_);
     for (auto& [p, part] : partitions_) {
       std::unique_lock<std::shared_mutex> part_lock(part->mutex);
-      for (auto& [seller_id, s] : part->sellers) {
-        if (!s->changed()) continue;
+      for (auto& [seller_id, held] : part->sellers) {
+        if (!held->projection.changed()) continue;
+        const size_t bytes = held->projection.memory_bytes();
+        held_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+        forget_bytes(held->bytes);
+        held->bytes = bytes;
         CheckpointRows rows(*batch, p, seller_id);
-        s->write_changed_rows(rows);
+        held->projection.write_changed_rows(rows);
       }
     }
   }
   for (const auto& [p, seq] : log.projections_behind()) batch->clear_projections_behind(p);
-  return log.commit(*batch);
+  Status st = log.commit(*batch);
+  if (st.ok()) evict_to_budget();
+  return st;
+}
+
+void ProjectionStore::evict_to_budget() {
+  if (held_bytes_.load(std::memory_order_relaxed) <= memory_budget_) return;
+  struct Candidate {
+    uint64_t last_used;
+    uint32_t partition;
+    std::string seller_id;
+  };
+  std::vector<Candidate> candidates;
+  {
+    std::lock_guard<std::mutex> lock(partitions_mutex_);
+    for (auto& [p, part] : partitions_) {
+      std::shared_lock<std::shared_mutex> part_lock(part->mutex);
+      for (const auto& [seller_id, held] : part->sellers) {
+        candidates.push_back({held->last_used.load(std::memory_order_relaxed), p, seller_id});
+      }
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) { return a.last_used < b.last_used; });
+  const size_t target = memory_budget_ / 10 * 8;
+  for (const Candidate& c : candidates) {
+    if (held_bytes_.load(std::memory_order_relaxed) <= target) break;
+    Partition& part = partition(c.partition);
+    std::unique_lock<std::shared_mutex> part_lock(part.mutex);
+    auto it = part.sellers.find(c.seller_id);
+    // Only what its rows hold already (a change since the checkpoint stays).
+    if (it == part.sellers.end() || it->second->projection.changed()) continue;
+    forget_bytes(it->second->bytes);
+    part.sellers.erase(it);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 void ProjectionStore::drop_seller(uint32_t p, const std::string& seller_id) {
   Partition& part = partition(p);
   std::unique_lock<std::shared_mutex> lock(part.mutex);
-  part.sellers.erase(seller_id);
+  auto it = part.sellers.find(seller_id);
+  if (it == part.sellers.end()) return;
+  forget_bytes(it->second->bytes);
+  part.sellers.erase(it);
 }
 
 void ProjectionStore::clear() {
   std::lock_guard<std::mutex> lock(partitions_mutex_);
   for (auto& [p, part] : partitions_) {
     std::unique_lock<std::shared_mutex> part_lock(part->mutex);
+    for (const auto& [seller_id, held] : part->sellers) forget_bytes(held->bytes);
     part->sellers.clear();
   }
 }
@@ -149,16 +200,6 @@ size_t ProjectionStore::sellers_loaded() const {
   for (const auto& [p, part] : partitions_) {
     std::shared_lock<std::shared_mutex> part_lock(part->mutex);
     n += part->sellers.size();
-  }
-  return n;
-}
-
-size_t ProjectionStore::memory_bytes() const {
-  std::lock_guard<std::mutex> lock(partitions_mutex_);
-  size_t n = 0;
-  for (const auto& [p, part] : partitions_) {
-    std::shared_lock<std::shared_mutex> part_lock(part->mutex);
-    for (const auto& [id, s] : part->sellers) n += s->memory_bytes();
   }
   return n;
 }

@@ -17,12 +17,17 @@
 //   Streams interactive query sees its stores' uncommitted writes). A failed
 //   commit stops ingest, and clear() makes every seller load again from the
 //   committed rows;
-// - a seller not in memory was not folded since it was loaded (nothing is
-//   evicted), so its committed rows are complete: no batch in flight holds
-//   a write of it;
+// - a seller not in memory has no change that its rows lack: only sellers
+//   whose changes a checkpoint wrote are evicted (below), so no batch in
+//   flight holds an event of it and its rows are complete;
 // - a switch of the projection generation (a blue/green rebuild) drops every
 //   seller, and an erasure drops the erased seller (drop_seller, after the
 //   refold): both load again from the rows they rewrote.
+//
+// Memory: after each checkpoint, while the projections in memory hold more
+// than `memory_budget` bytes (SellerProjection::memory_bytes, measured at
+// load and at each checkpoint), the least recently used sellers are evicted
+// (they load again from their rows when next needed).
 //
 // Thread-safety: apply() from the ingest thread; read() from any thread.
 // Each partition has a shared mutex: the fold holds it exclusively for one
@@ -55,7 +60,8 @@ class ProjectionStore {
   // projections_behind mark (not past a rebuild --until's: that data dir
   // answers as the log stood then). The engine catches up before it serves, and
   // leaves it false.
-  ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks = false);
+  ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks = false,
+                  size_t memory_budget = 384u << 20);
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;
 
@@ -69,7 +75,7 @@ class ProjectionStore {
   // The same, then the events returns automation derives from it
   // (returns_automation.h), as the seller's projection stands after it.
   // `new_seller`: the seller had no projection yet (neither rows nor a fold).
-  std::vector<Event> apply_and_derive(const LogRecord& record, bool& new_seller);
+  std::vector<Event> apply_and_derive(const LogRecord& record, bool& new_seller, bool derive = true);
 
   // A checkpoint: writes the projection rows that changed since the last
   // one (SellerProjection::write_changed_rows) and removes every
@@ -84,26 +90,43 @@ class ProjectionStore {
   void drop_seller(uint32_t partition, const std::string& seller_id);
   void clear();
 
-  // Sellers in memory, and the bytes their projections hold (approximate).
+  // Sellers in memory, the bytes their projections held when last measured,
+  // and the sellers evicted since the start.
   size_t sellers_loaded() const;
-  size_t memory_bytes() const;
+  size_t memory_bytes() const { return held_bytes_.load(std::memory_order_relaxed); }
+  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
 
  private:
+  // A seller's projection and what eviction needs to know of it.
+  struct Held {
+    explicit Held(const std::string& seller_id) : projection(seller_id) {}
+    SellerProjection projection;
+    std::atomic<uint64_t> last_used{0};  // a tick of the store's clock
+    size_t bytes = 0;                    // memory_bytes() when last measured
+  };
   struct Partition {
     mutable std::shared_mutex mutex;
-    absl::flat_hash_map<std::string, std::unique_ptr<SellerProjection>> sellers;
+    absl::flat_hash_map<std::string, std::unique_ptr<Held>> sellers;
   };
+  // Evicts the least recently used sellers, all checkpointed, down to 80 %
+  // of the budget.
+  void evict_to_budget();
+  void forget_bytes(size_t bytes) { held_bytes_.fetch_sub(bytes, std::memory_order_relaxed); }
   Partition& partition(uint32_t p);
   // Drops everything when the log's active generation is not the one loaded from.
   void follow_generation();
   // The seller's projection, loaded from its rows if not in memory; null
   // when it has none and `create` is false. Holds `part`'s exclusive lock.
-  SellerProjection* find_or_load(Partition& part, uint32_t p, const std::string& seller_id, bool create,
-                                 bool* created = nullptr);
+  Held* find_or_load(Partition& part, uint32_t p, const std::string& seller_id, bool create,
+                     bool* created = nullptr);
 
   const EventLog& log_;
   ReturnsPolicy policy_;
   bool fold_log_past_marks_;
+  size_t memory_budget_;
+  std::atomic<uint64_t> clock_{0};
+  std::atomic<size_t> held_bytes_{0};
+  std::atomic<uint64_t> evictions_{0};
   mutable std::mutex partitions_mutex_;  // guards the map, not the partitions
   std::map<uint32_t, std::unique_ptr<Partition>> partitions_;
   std::mutex generation_mutex_;

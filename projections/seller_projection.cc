@@ -103,10 +103,12 @@ void SellerProjection::apply(const AppliedEvent& e, const ReturnsPolicy& policy)
 void SellerProjection::fold_order(const Event& ev) {
   const int64_t at = ev.occurred_at.micros;
   // The order, recorded as changed (every event that finds it changes it).
+  std::optional<uint32_t> touched;
   auto find = [&](const std::string& order_id) -> OrderFacts* {
     auto it = order_index.find(order_id);
     if (it == order_index.end()) return nullptr;
     changed_orders_.insert(it->second);
+    touched = it->second;
     return &orders[it->second];
   };
   std::visit(
@@ -128,6 +130,8 @@ void SellerProjection::fold_order(const Event& ev) {
           auto [it, inserted] = order_index.try_emplace(d.order_id, static_cast<uint32_t>(orders.size()));
           if (!inserted) return;  // the domain rules reject a second order.placed
           orders.push_back(std::move(o));
+          order_briefs.emplace_back();
+          touched = it->second;
           orders_by_placed.insert(TimeKey{at, it->second});
         } else if constexpr (std::is_same_v<T, OrderShipped>) {
           if (OrderFacts* o = find(d.order_id)) {
@@ -160,6 +164,7 @@ void SellerProjection::fold_order(const Event& ev) {
           auto it = claim_order.find(d.claim_id);
           if (it == claim_order.end()) return;
           changed_orders_.insert(it->second);
+          touched = it->second;
           for (auto& c : orders[it->second].claims) {
             if (c.claim_id == d.claim_id) {
               c.outcome = d.outcome;
@@ -169,6 +174,27 @@ void SellerProjection::fold_order(const Event& ev) {
         }
       },
       ev.data);
+  if (touched) refresh_order_brief(*touched);
+}
+
+void SellerProjection::refresh_order_brief(uint32_t index) {
+  const OrderFacts& o = orders[index];
+  OrderBrief& b = order_briefs[index];
+  b.placed_at = o.placed_at;
+  b.latest_ship_date = o.latest_ship_date;
+  b.shipped_at = o.shipped_at.value_or(kMaxTime);
+  b.cancelled_at = o.cancelled_at.value_or(kMaxTime);
+  b.cancelled_by_seller = o.cancelled_by == CancelledBy::kSeller;
+  b.may_be_defective = !o.feedback.empty() || !o.claims.empty();
+}
+
+void SellerProjection::refresh_message_brief(uint32_t index) {
+  const StoredMessage& m = messages[index];
+  ReceivedBrief& b = message_briefs[index];
+  b.at = m.row.at;
+  b.first_reply = m.first_reply.value_or(kMaxTime);
+  b.no_response_needed_at = m.row.no_response_needed_at.value_or(kMaxTime);
+  b.auto_reply = m.row.auto_reply;
 }
 
 // ---- messages (messages.cc) ----
@@ -208,6 +234,8 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (reply != t.seller_replies.end()) m.first_reply = *reply;
           t.received.push_back(index);
           messages.push_back(std::move(m));
+          message_briefs.emplace_back();
+          refresh_message_brief(index);
           // The thread's head: its earliest received message (the row key order).
           if (!t.head || MessageKeyLess{&messages}(MessageKey{at, index, false},
                                                     MessageKey{messages[*t.head].row.at, *t.head, false})) {
@@ -230,6 +258,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           m.thread = thread_of(d.thread_id);
           const uint32_t thread = m.thread;
           messages.push_back(std::move(m));
+          message_briefs.emplace_back();
           index_message(index);
           if (d.sender != Sender::kSeller) return;  // auto-responders answer nothing
           ThreadFacts& t = threads[thread];
@@ -238,6 +267,7 @@ void SellerProjection::fold_messages(const Event& ev) {
             StoredMessage& received = messages[r];
             if (received.row.at <= at && (!received.first_reply || at < *received.first_reply)) {
               received.first_reply = at;
+              refresh_message_brief(r);
             }
           }
         } else if constexpr (std::is_same_v<T, MessageNoResponseNeeded>) {
@@ -248,6 +278,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (!mark || at < *mark) {
             mark = at;
             changed_messages_.insert(it->second);
+            refresh_message_brief(it->second);
           }
         }
       },
@@ -577,6 +608,8 @@ void SellerProjection::rebuild_indexes() {
   }
   orders_by_placed.sort();
   orders_by_shipped.sort();
+  order_briefs.assign(orders.size(), OrderBrief{});
+  for (uint32_t i = 0; i < orders.size(); ++i) refresh_order_brief(i);
 
   received_index.clear();
   sent_index.clear();
@@ -614,6 +647,8 @@ void SellerProjection::rebuild_indexes() {
   messages_by_time.sort();
   received_by_time.sort();
   sent_by_time.sort();
+  message_briefs.assign(messages.size(), ReceivedBrief{});
+  for (uint32_t i = 0; i < messages.size(); ++i) refresh_message_brief(i);
 
   return_index.clear();
   order_returns.clear();
@@ -638,6 +673,7 @@ size_t SellerProjection::memory_bytes() const {
          o.feedback.capacity() * sizeof(FeedbackFacts) + o.claims.capacity() * sizeof(ClaimFacts);
     for (const auto& i : o.items) n += str(i.sku) + str(i.asin) + str(i.title) + str(i.category);
   }
+  n += order_briefs.capacity() * sizeof(OrderBrief) + message_briefs.capacity() * sizeof(ReceivedBrief);
   n += messages.capacity() * sizeof(StoredMessage);
   for (const auto& m : messages) {
     n += str(m.row.message_id) + str(m.row.thread_id) + opt(m.row.buyer_alias) + opt(m.row.order_id) +

@@ -78,6 +78,22 @@ struct MarketplaceSettings {
   std::vector<SettingsChange> history;  // ascending (at, seq)
 };
 
+// What the windowed counts read of an order and of a received message, kept
+// beside the entities in small fixed records so that a window's walk reads
+// contiguous memory (kMaxTime: no such instant).
+struct OrderBrief {
+  int64_t placed_at = 0, latest_ship_date = 0;
+  int64_t shipped_at = kMaxTime, cancelled_at = kMaxTime;
+  bool cancelled_by_seller = false;
+  bool may_be_defective = false;  // it has feedback or a claim: is_defective() decides
+};
+struct ReceivedBrief {
+  int64_t at = 0;
+  int64_t first_reply = kMaxTime;
+  int64_t no_response_needed_at = kMaxTime;
+  bool auto_reply = false;
+};
+
 // An entity's instant and index: orders by placed or shipped time.
 struct TimeKey {
   int64_t at = 0;
@@ -172,12 +188,14 @@ class SellerProjection {
   SellerMeta meta;
 
   std::vector<OrderFacts> orders;
+  std::vector<OrderBrief> order_briefs;  // one per order, same index
   absl::flat_hash_map<std::string, uint32_t> order_index;
   absl::flat_hash_map<std::string, uint32_t> claim_order;  // claim id -> order index
   SortedIndex<TimeKey, TimeKeyLess> orders_by_placed;
   SortedIndex<TimeKey, TimeKeyLess> orders_by_shipped;
 
   std::vector<StoredMessage> messages;
+  std::vector<ReceivedBrief> message_briefs;  // one per message, same index (sent: unused)
   absl::flat_hash_map<std::string, uint32_t> received_index, sent_index;
   std::vector<ThreadFacts> threads;
   absl::flat_hash_map<std::string, uint32_t> thread_index;
@@ -234,6 +252,8 @@ class SellerProjection {
   void fold_returns(const Event& ev, uint64_t seq, const ReturnsPolicy& policy);
   void fold_history(const Event& ev, uint64_t seq, const std::array<uint8_t, 32>& hash);
   void index_message(uint32_t index);
+  void refresh_order_brief(uint32_t index);
+  void refresh_message_brief(uint32_t index);
   void index_return(uint32_t index);
   // Adds (+1) or retracts (-1) a request's status transitions.
   void count_return(const return_rows::ReturnRow& x, int64_t sign);

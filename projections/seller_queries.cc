@@ -30,10 +30,11 @@ ResponseTimesReport compute_response_times(const SellerProjection& s, int64_t as
   ResponseTimesBuilder builder(as_of);
   const auto [first, last] =
       span_of(s.received_by_time, add_saturated(window_start(as_of, kResponseWindowDays[2]), 1), as_of);
+  auto instant = [](int64_t t) { return t == kMaxTime ? std::nullopt : std::optional<int64_t>(t); };
   for (size_t i = first; i < last; ++i) {
-    const StoredMessage& m = s.messages[s.received_by_time[i].index];
-    if (m.row.auto_reply) continue;
-    builder.add(ReceivedFacts{m.row.at, false, m.row.no_response_needed_at}, m.first_reply);
+    const ReceivedBrief& m = s.message_briefs[s.received_by_time[i].index];
+    if (m.auto_reply) continue;
+    builder.add(ReceivedFacts{m.at, false, instant(m.no_response_needed_at)}, instant(m.first_reply));
   }
   return builder.finish();
 }
@@ -44,28 +45,31 @@ std::string account_health_json(const SellerProjection& s, int64_t as_of) {
     const auto [first, last] =
         span_of(s.orders_by_placed, add_saturated(window_start(as_of, kOrderDefectWindowDays), 1), as_of);
     for (size_t i = first; i < last; ++i) {
-      const OrderFacts& o = s.orders[s.orders_by_placed[i].index];
+      const uint32_t index = s.orders_by_placed[i].index;
       ++c.defects.denominator;
-      if (is_defective(o, as_of)) ++c.defects.numerator;
+      if (s.order_briefs[index].may_be_defective && is_defective(s.orders[index], as_of)) ++c.defects.numerator;
     }
   }
   {
     const auto [first, last] =
         span_of(s.orders_by_placed, add_saturated(window_start(as_of, kSellerCancelWindowDays), 1), as_of);
     for (size_t i = first; i < last; ++i) {
-      const OrderFacts& o = s.orders[s.orders_by_placed[i].index];
+      const OrderBrief& o = s.order_briefs[s.orders_by_placed[i].index];
       ++c.seller_cancels.denominator;
-      if (is_seller_cancelled_before_shipping(o, as_of)) ++c.seller_cancels.numerator;
+      // is_seller_cancelled_before_shipping, on the brief
+      if (o.cancelled_at <= as_of && o.cancelled_by_seller && !(o.shipped_at <= o.cancelled_at)) {
+        ++c.seller_cancels.numerator;
+      }
     }
   }
   {
     const auto [first, last] =
         span_of(s.orders_by_shipped, add_saturated(window_start(as_of, kLateShipmentWindowDays), 1), as_of);
     for (size_t i = first; i < last; ++i) {
-      const OrderFacts& o = s.orders[s.orders_by_shipped[i].index];
+      const OrderBrief& o = s.order_briefs[s.orders_by_shipped[i].index];
       if (o.placed_at > as_of) continue;  // not placed yet at as_of
       ++c.late_shipments.denominator;
-      if (*o.shipped_at > o.latest_ship_date) ++c.late_shipments.numerator;
+      if (o.shipped_at > o.latest_ship_date) ++c.late_shipments.numerator;
     }
   }
   const ResponseTimesReport responses = compute_response_times(s, as_of);

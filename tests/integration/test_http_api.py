@@ -8,7 +8,7 @@ import time
 import urllib.parse
 
 from conftest import (REPO, Engine, carelog, end_offsets, generate, http_get, produce_with_carelog, static_member,
-                      wait_caught_up)
+                      stored_offsets, wait_caught_up)
 
 SELLER = "A2SELLER0001"
 ORDER = "403-9930700-9360319"
@@ -224,10 +224,16 @@ def test_answers_after_sigkill_equal_a_clean_ingest(brokers, topic, tmp_path):
     rng = random.Random(3)
     crashed = tmp_path / "crashed"
     member = static_member(tmp_path, "sigkill-test")  # restarts resume at once
+    # Small batches and a projection checkpoint every 1,000 records: the kills
+    # land before, inside and after batches and checkpoints.
+    progress = []
     for _ in range(3):
-        e = Engine(crashed, topic, brokers, group="crashed", extra=["--batch-size", "300", *member]).start()
+        e = Engine(crashed, topic, brokers, group="crashed",
+                   extra=["--batch-size", "300", "--checkpoint-records", "1000", *member]).start()
         time.sleep(rng.uniform(0.3, 1.5))
         e.kill()
+        progress.append(sum(off for _, off in stored_offsets(crashed).values()))
+    assert any(0 < n < len(feed) for n in progress), progress  # a kill landed mid-ingest
     e = Engine(crashed, topic, brokers, group="crashed", extra=member).start()
     wait_caught_up(e.data_dir, ends, e)
     got = answers(e.http_port(), sellers, instants)

@@ -106,8 +106,9 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
   EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "decisions_topic", "data_dir", "http",
                                             "http_tls_cert", "http_tls_key", "http_rate_limit", "http_max_body_bytes",
                                             "http_advertised", "members_topic",
-                                            "batch_size", "batch_wait_ms", "stats_interval_s", "max_record_bytes",
-                                            "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));
+                                            "batch_size", "batch_wait_ms", "checkpoint_records", "checkpoint_interval_ms",
+                                            "projection_memory_mb",
+                                            "stats_interval_s", "max_record_bytes", "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));
 }
 
 TEST(ConfigDefaults, FileSourceAccessors) {

@@ -112,6 +112,30 @@ TEST_F(ProjectionStoreTest, TheLiveFoldAnswersAsALoadFromTheCommittedRows) {
   EXPECT_EQ(live.returns("NOBODY", {}).status, 404);
 }
 
+TEST_F(ProjectionStoreTest, PastItsMemoryBudgetTheLeastRecentlyUsedSellersLoadAgainFromTheirRows) {
+  ProjectionStore store(*log_, ReturnsPolicy{}, /*fold_log_past_marks=*/false, /*memory_budget=*/64 << 10);
+  QueryService live(*log_, nullptr, &store);
+  {
+    IngestOptions options{"carelog.events", {}, {}};
+    options.checkpoint_records = 500;  // evictions between batches, then events of evicted sellers
+    Ingestor ingestor(*log_, options, metrics_, nullptr, &store);
+    for (size_t i = 0; i < lines_.size(); i += 250) {
+      auto recs = testing::source_records(lines_, i, std::min(lines_.size(), i + 250));
+      ASSERT_TRUE(ingestor.submit(recs).ok());
+    }
+    ASSERT_TRUE(ingestor.checkpoint().ok());
+  }
+  EXPECT_GT(store.evictions(), 20u);
+  EXPECT_LT(store.sellers_loaded(), sellers_.size());
+  EXPECT_LE(store.memory_bytes(), size_t{64} << 10 || store.sellers_loaded() == 1);
+  EXPECT_GT(metrics_.projection_evictions.load(), 0u);
+  EXPECT_GT(metrics_.checkpoints.load(), 5u);
+  // Answers as projections kept whole, from the same log.
+  ProjectionStore whole(*log_, ReturnsPolicy{});
+  QueryService fresh(*log_, nullptr, &whole);
+  for (const auto& seller : sellers_) EXPECT_EQ(answers(live, seller), answers(fresh, seller)) << seller;
+}
+
 TEST_F(ProjectionStoreTest, RowsPastTheLastCheckpointAreFoldedAtTheNextStart) {
   ProjectionStore store(*log_, ReturnsPolicy{});
   QueryService live(*log_, nullptr, &store);
