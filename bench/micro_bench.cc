@@ -24,6 +24,7 @@
 #include "projections/response_times.h"
 #include "projections/returns_queue.h"
 #include "projections/seller_meta.h"
+#include "projections/seller_projection.h"
 #include "tests/unit/events_samples.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
@@ -158,6 +159,36 @@ BENCHMARK(BM_Fold<OrderFactsProjection>);
 BENCHMARK(BM_Fold<MessagesProjection>);
 BENCHMARK(BM_Fold<ReturnsQueueProjection>);
 BENCHMARK(BM_Fold<OrderHistoryProjection>);
+
+// ---- every projection's fold into the in-memory state the engine keeps ----
+// SellerProjection::apply of each event into its seller's typed projection
+// (projections/seller_projection.h): what the ingest does per event instead
+// of the row folds above.
+void BM_SellerProjectionFold(benchmark::State& state) {
+  JsonDecoder decoder;
+  std::vector<Event> events;
+  for (const auto& l : feed()) {
+    if (auto r = decoder.decode(l)) events.push_back(std::move(r.value()));
+  }
+  std::array<uint8_t, 32> hash{};
+  const ReturnsPolicy policy;
+  size_t i = 0;
+  std::map<std::string, std::unique_ptr<SellerProjection>> sellers;
+  for (auto _ : state) {
+    if (i == events.size()) {
+      state.PauseTiming();
+      sellers.clear();
+      i = 0;
+      state.ResumeTiming();
+    }
+    auto& s = sellers[events[i].seller_id];
+    if (!s) s = std::make_unique<SellerProjection>(events[i].seller_id);
+    s->apply(AppliedEvent{events[i], 0, i + 1, hash}, policy);
+    ++i;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_SellerProjectionFold);
 
 // ---- each projection's fold as the engine runs it ----
 // Projector::apply into source LogBatches over a RocksDB data dir (the

@@ -1,6 +1,7 @@
 #include "engine/projection_store.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "engine/returns_automation.h"
 #include "projections/seller_projection_loader.h"
@@ -144,6 +145,9 @@ Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
 }
 
 void ProjectionStore::evict_to_budget() {
+  // Only sellers untouched since the checkpoint before this one are
+  // candidates: a seller in use is not evicted to be loaded again at once.
+  const uint64_t cold_before = std::exchange(checkpoint_clock_, clock_.load(std::memory_order_relaxed));
   if (held_bytes_.load(std::memory_order_relaxed) <= memory_budget_) return;
   struct Candidate {
     uint64_t last_used;
@@ -156,7 +160,8 @@ void ProjectionStore::evict_to_budget() {
     for (auto& [p, part] : partitions_) {
       std::shared_lock<std::shared_mutex> part_lock(part->mutex);
       for (const auto& [seller_id, held] : part->sellers) {
-        candidates.push_back({held->last_used.load(std::memory_order_relaxed), p, seller_id});
+        const uint64_t used = held->last_used.load(std::memory_order_relaxed);
+        if (used < cold_before) candidates.push_back({used, p, seller_id});
       }
     }
   }

@@ -26,8 +26,10 @@
 //
 // Memory: after each checkpoint, while the projections in memory hold more
 // than `memory_budget` bytes (SellerProjection::memory_bytes, measured at
-// load and at each checkpoint), the least recently used sellers are evicted
-// (they load again from their rows when next needed).
+// load and at each checkpoint), sellers untouched since the checkpoint
+// before are evicted, least recently used first (they load again from their
+// rows when next needed). Sellers in use are never evicted, so the budget
+// bounds the idle ones: a working set larger than it stays in memory.
 //
 // Thread-safety: apply() from the ingest thread; read() from any thread.
 // Each partition has a shared mutex: the fold holds it exclusively for one
@@ -125,6 +127,7 @@ class ProjectionStore {
   bool fold_log_past_marks_;
   size_t memory_budget_;
   std::atomic<uint64_t> clock_{0};
+  uint64_t checkpoint_clock_ = 0;  // clock_ at the last checkpoint (checkpoints are serial)
   std::atomic<size_t> held_bytes_{0};
   std::atomic<uint64_t> evictions_{0};
   mutable std::mutex partitions_mutex_;  // guards the map, not the partitions
