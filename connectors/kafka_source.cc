@@ -37,7 +37,7 @@ Status KafkaSource::create(const KafkaSourceOptions& options, ResumeFn resume_of
                               // whole second (fetch.queue.backoff.ms came in 2.1): the
                               // queue must hold more than a second of ingest. 16 MiB
                               // (~45,000 events) ran dry every second and held the
-                              // ingest near 54,000 events/s (docs/PERFORMANCE.md).
+                              // ingest near 54,000 events/s (docs/PERFORMANCE.md at 397ef6b, in git).
                               {{"queued.max.messages.kbytes", "65536"}, {"queued.min.messages", "250000"}});
   if (!st.ok()) return st;
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_cb);

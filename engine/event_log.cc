@@ -89,10 +89,10 @@ rocksdb::ColumnFamilyOptions cf_options(bool point_lookups) {
   // families' level-0 files are small (1-3 MiB for the id index, state and
   // vault), and at the default trigger of 4 files level 1 was rewritten for
   // every ~10 MiB of new rows. 8 files halve those rewrites; a point read
-  // checks up to 8 level-0 bloom filters instead of 4 (docs/PERFORMANCE.md).
+  // checks up to 8 level-0 bloom filters instead of 4 (docs/PERFORMANCE.md at 397ef6b, in git).
   o.level0_file_num_compaction_trigger = 8;
   // LZ4 at every level. ZSTD at the bottom level saved disk but cost the
-  // most CPU of the ingest at scale (docs/PERFORMANCE.md): compaction
+  // most CPU of the ingest at scale (docs/PERFORMANCE.md at 397ef6b, in git): compaction
   // rewrites that level again and again as the log grows.
   o.compression = rocksdb::kLZ4Compression;
   rocksdb::BlockBasedTableOptions t;
@@ -440,7 +440,7 @@ Status EventLog::set_source_topic(const std::string& topic) {
 Status EventLog::scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const {
   // A scan reads each block once: kept out of the block cache, its blocks
   // do not evict the rows a fold reads again and again (a replay streamed
-  // the whole log through the 128 MiB cache; docs/PERFORMANCE.md).
+  // the whole log through the 128 MiB cache; docs/PERFORMANCE.md at 397ef6b, in git).
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, log_cf_));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "engine/batch_seller_rows.h"
 #include "engine/returns_automation.h"
 #include "projections/seller_projection_loader.h"
 
@@ -95,29 +96,6 @@ std::vector<Event> ProjectionStore::apply_and_derive(const LogRecord& record, bo
   return derive_events(record.event, held->projection, policy_);
 }
 
-namespace {
-
-// One seller's rows in a checkpoint's batch.
-class CheckpointRows : public SellerRowWriter {
- public:
-  CheckpointRows(LogBatch& batch, uint32_t partition, const std::string& seller)
-      : batch_(batch), key_(projection_row_key(partition, seller, "")), prefix_size_(key_.size()) {}
-  std::optional<std::string> get(std::string_view key) const override { return batch_.projection_row(full_key(key)); }
-  void put(std::string_view key, std::string_view value) override { batch_.put_projection_row(full_key(key), value); }
-  void erase(std::string_view key) override { batch_.erase_projection_row(full_key(key)); }
-
- private:
-  const std::string& full_key(std::string_view key) const {
-    key_.resize(prefix_size_);
-    key_.append(key);
-    return key_;
-  }
-  LogBatch& batch_;
-  mutable std::string key_;
-  size_t prefix_size_;
-};
-
-}  // namespace
 
 Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
   std::unique_ptr<LogBatch> batch =
@@ -133,7 +111,7 @@ Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
         held_bytes_.fetch_add(bytes, std::memory_order_relaxed);
         forget_bytes(held->bytes);
         held->bytes = bytes;
-        CheckpointRows rows(*batch, p, seller_id);
+        BatchSellerRows rows(*batch, p, seller_id);
         held->projection.write_changed_rows(rows);
       }
     }

@@ -1,5 +1,6 @@
 #include "engine/projector.h"
 
+#include "engine/batch_seller_rows.h"
 #include "engine/returns_automation.h"
 #include "projections/account_health.h"
 #include "projections/order_facts.h"
@@ -8,32 +9,6 @@
 #include "projections/seller_meta.h"
 
 namespace carelog {
-namespace {
-
-// One seller's rows during a batch: reads see the batch's writes, then the
-// committed database; writes go into the batch.
-class BatchSellerRows : public SellerRowWriter {
- public:
-  BatchSellerRows(LogBatch& batch, uint32_t partition, const std::string& seller)
-      : batch_(batch), key_(projection_row_key(partition, seller, "")), prefix_size_(key_.size()) {}
-  std::optional<std::string> get(std::string_view key) const override { return batch_.projection_row(full_key(key)); }
-  void put(std::string_view key, std::string_view value) override { batch_.put_projection_row(full_key(key), value); }
-  void erase(std::string_view key) override { batch_.erase_projection_row(full_key(key)); }
-
- private:
-  // The row's full key, built in one buffer that keeps its capacity (a row
-  // access allocated two strings before).
-  const std::string& full_key(std::string_view key) const {
-    key_.resize(prefix_size_);
-    key_.append(key);
-    return key_;
-  }
-  LogBatch& batch_;
-  mutable std::string key_;  // the seller's prefix, then the last row key asked for
-  size_t prefix_size_;
-};
-
-}  // namespace
 
 std::vector<std::unique_ptr<Projection>> make_projections(const ProjectorOptions& options) {
   std::vector<std::unique_ptr<Projection>> p;

@@ -3,7 +3,7 @@
 // arena (a monotonic buffer: its blocks never move and are released
 // together with the overlay); the hash table holds views into it.
 //
-// Why an arena (docs/PERFORMANCE.md): a table of std::string keys and values
+// Why an arena (docs/PERFORMANCE.md at 397ef6b, in git): a table of std::string keys and values
 // costs two heap blocks per row, allocated, filled and freed again at every
 // commit, and a lookup follows a pointer to each. Here a new row's key and
 // value are written side by side at the end of the arena's current block.

@@ -299,19 +299,25 @@ void append_message_json(std::string& out, const MessageRow& m, std::optional<Me
   out += '}';
 }
 
-std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
-                                                    const std::string& seller_id,
-                                                    const MessagesQuery& q) {
+std::optional<QueryError> check_messages_query(const MessagesQuery& q, std::string& after) {
   if (q.direction != "received" && q.direction != "sent" && q.direction != "all") {
     return QueryError{"direction", "direction must be received, sent or all"};
   }
   if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
-  std::string after;  // the page starts below this key (exclusive)
+  after.clear();
   if (!q.cursor.empty()) {
     if (!decode_cursor(q.cursor, after) || after.size() < 10 || after[0] != row_tag::kMessage) {
       return QueryError{"cursor", "not a cursor of this listing"};
     }
   }
+  return std::nullopt;
+}
+
+std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
+                                                    const std::string& seller_id,
+                                                    const MessagesQuery& q) {
+  std::string after;  // the page starts below this key (exclusive)
+  if (auto bad = check_messages_query(q, after)) return *bad;
   const int64_t as_of = q.as_of;  // resolved by the caller (default: the seller's newest instant)
   int64_t hi = as_of;  // inclusive upper bound on occurred_at
   if (q.to) hi = std::min(hi, *q.to);
@@ -353,16 +359,7 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
       return true;
     });
   }
-  std::string out = "{\"seller_id\":";
-  append_json_string(out, seller_id);
-  out += ",\"total\":" + std::to_string(total) + ",\"next_cursor\":";
-  if (more) {
-    append_json_string(out, encode_cursor(last_key));
-  } else {
-    out += "null";
-  }
-  out += ",\"messages\":[" + body + "]}";
-  return out;
+  return listing_json(seller_id, total, more ? std::optional(last_key) : std::nullopt, "messages", body);
 }
 
 }  // namespace carelog

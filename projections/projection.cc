@@ -1,5 +1,7 @@
 #include "projections/projection.h"
 
+#include "events/json_encoder.h"
+
 namespace carelog {
 
 std::string format_ratio(int64_t numerator, int64_t denominator) {
@@ -16,6 +18,24 @@ std::string format_ratio(int64_t numerator, int64_t denominator) {
     out += '.';
     out += digits;
   }
+  return out;
+}
+
+std::string listing_json(const std::string& seller_id, int64_t total, const std::optional<std::string>& next_key,
+                         std::string_view items_name, std::string_view items) {
+  std::string out = "{\"seller_id\":";
+  append_json_string(out, seller_id);
+  out += ",\"total\":" + std::to_string(total) + ",\"next_cursor\":";
+  if (next_key) {
+    append_json_string(out, encode_cursor(*next_key));
+  } else {
+    out += "null";
+  }
+  out += ",\"";
+  out += items_name;
+  out += "\":[";
+  out += items;
+  out += "]}";
   return out;
 }
 

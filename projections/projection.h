@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,11 @@ struct QueryError {
 // without trailing zeros ("0.5", "0.7778", "1"); "null" when denominator is 0.
 // Every rate carelog prints goes through here, so equal ratios print alike.
 std::string format_ratio(int64_t numerator, int64_t denominator);
+
+// A listing's answer: {"seller_id":..,"total":N,"next_cursor":"hex"|null,
+// "<items_name>":[items]}; next_cursor encodes `next_key` when set.
+std::string listing_json(const std::string& seller_id, int64_t total, const std::optional<std::string>& next_key,
+                         std::string_view items_name, std::string_view items);
 
 // Pagination: rows are listed newest first; a cursor is the opaque key of the
 // last row returned (hex-encoded), and the next page starts after it.

@@ -132,6 +132,9 @@ MessageOutcome classify_received(const ReceivedFacts& m, std::optional<int64_t> 
                                  int64_t* response_micros);
 
 // ---- shared by the inbox over rows and over the in-memory projection ----
+// The parameter of `q` that is wrong, if any; else `after` gets the key its
+// cursor names ("" without one: the page starts below it).
+std::optional<QueryError> check_messages_query(const MessagesQuery& q, std::string& after);
 // The row key of a message: the listing's order, and its cursors.
 std::string message_row_key(int64_t at, bool received, std::string_view message_id);
 std::string encode_message_row(const MessageRow& m);

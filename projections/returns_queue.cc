@@ -277,9 +277,7 @@ void ReturnsQueueProjection::apply(const AppliedEvent& e, SellerRowWriter& rows)
   std::visit(folder, e.event.data);
 }
 
-std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
-                                                   const std::string& seller_id,
-                                                   const ReturnsQuery& q) {
+std::optional<QueryError> check_returns_query(const ReturnsQuery& q, std::string& after) {
   static constexpr std::string_view kStatuses[] = {"all", "authorization_required", "authorized",
                                                    "completed", "closed"};
   if (std::find(std::begin(kStatuses), std::end(kStatuses), q.status) == std::end(kStatuses)) {
@@ -287,11 +285,19 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
         "status", "status must be all, authorization_required, authorized, completed or closed"};
   }
   if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
-  std::string after;  // rows listed on earlier pages have keys >= this one
+  after.clear();
   if (!q.cursor.empty() &&
       (!decode_cursor(q.cursor, after) || after.size() < 9 || after[0] != row_tag::kReturnByTime)) {
     return QueryError{"cursor", "not a cursor of this listing"};
   }
+  return std::nullopt;
+}
+
+std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
+                                                   const std::string& seller_id,
+                                                   const ReturnsQuery& q) {
+  std::string after;  // rows listed on earlier pages have keys >= this one
+  if (auto bad = check_returns_query(q, after)) return *bad;
   const std::string q_lower = lower_ascii(q.q);
   const int64_t lo = q.from.value_or(kMinTime);
   const int64_t hi = std::min(q.to.value_or(kMaxTime), q.as_of);
@@ -333,21 +339,8 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
     return true;
   });
 
-  std::string out = "{\"seller_id\":";
-  append_json_string(out, seller_id);
-  append_key(out, "total");
-  out += std::to_string(counted_total.value_or(total));
-  append_key(out, "next_cursor");
-  if (more) {
-    append_json_string(out, encode_cursor(last_key));
-  } else {
-    out += "null";
-  }
-  append_key(out, "returns");
-  out.push_back('[');
-  out += items;
-  out += "]}";
-  return out;
+  return listing_json(seller_id, counted_total.value_or(total), more ? std::optional(last_key) : std::nullopt,
+                      "returns", items);
 }
 
 ReturnResponseStats return_response_stats(const SellerRows& rows, int64_t from, int64_t to,

@@ -83,6 +83,10 @@ struct ReturnsQuery {
   int64_t as_of = 0;
 };
 
+// The parameter of `q` that is wrong, if any; else `after` gets the key its
+// cursor names ("" without one: rows listed on earlier pages have keys >= it).
+std::optional<QueryError> check_returns_query(const ReturnsQuery& q, std::string& after);
+
 // The JSON body of GET /v1/sellers/{id}/returns (newest request first).
 std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
                                                    const std::string& seller_id,

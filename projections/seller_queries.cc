@@ -108,18 +108,8 @@ std::string return_cursor(const ReturnRow& x) {
 }  // namespace
 
 std::variant<std::string, QueryError> returns_json(const SellerProjection& s, const ReturnsQuery& q) {
-  static constexpr std::string_view kStatuses[] = {"all", "authorization_required", "authorized",
-                                                   "completed", "closed"};
-  if (std::find(std::begin(kStatuses), std::end(kStatuses), q.status) == std::end(kStatuses)) {
-    return QueryError{
-        "status", "status must be all, authorization_required, authorized, completed or closed"};
-  }
-  if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
   std::string after;  // rows listed on earlier pages have keys >= this one
-  if (!q.cursor.empty() &&
-      (!decode_cursor(q.cursor, after) || after.size() < 9 || after[0] != row_tag::kReturnByTime)) {
-    return QueryError{"cursor", "not a cursor of this listing"};
-  }
+  if (auto bad = check_returns_query(q, after)) return *bad;
   const std::string q_lower = lower_ascii(q.q);
   const int64_t lo = q.from.value_or(kMinTime);
   const int64_t hi = std::min(q.to.value_or(kMaxTime), q.as_of);
@@ -165,18 +155,8 @@ std::variant<std::string, QueryError> returns_json(const SellerProjection& s, co
     last_key = return_cursor(x);
   }
 
-  std::string out = "{\"seller_id\":";
-  append_json_string(out, s.seller_id);
-  out += ",\"total\":" + std::to_string(counted_total.value_or(total)) + ",\"next_cursor\":";
-  if (more) {
-    append_json_string(out, encode_cursor(last_key));
-  } else {
-    out += "null";
-  }
-  out += ",\"returns\":[";
-  out += items;
-  out += "]}";
-  return out;
+  return listing_json(s.seller_id, counted_total.value_or(total), more ? std::optional(last_key) : std::nullopt,
+                      "returns", items);
 }
 
 // ---- messages ----
@@ -205,16 +185,8 @@ std::optional<MessageOutcome> status_at(const StoredMessage& m, int64_t as_of) {
 }  // namespace
 
 std::variant<std::string, QueryError> messages_json(const SellerProjection& s, const MessagesQuery& q) {
-  if (q.direction != "received" && q.direction != "sent" && q.direction != "all") {
-    return QueryError{"direction", "direction must be received, sent or all"};
-  }
-  if (q.limit < 1 || q.limit > 1000) return QueryError{"limit", "limit must be 1..1000"};
   std::string after;  // the page starts below this key (exclusive)
-  if (!q.cursor.empty()) {
-    if (!decode_cursor(q.cursor, after) || after.size() < 10 || after[0] != row_tag::kMessage) {
-      return QueryError{"cursor", "not a cursor of this listing"};
-    }
-  }
+  if (auto bad = check_messages_query(q, after)) return *bad;
   const int64_t as_of = q.as_of;
   int64_t hi = as_of;  // inclusive upper bound on occurred_at
   if (q.to) hi = std::min(hi, *q.to);
@@ -275,16 +247,7 @@ std::variant<std::string, QueryError> messages_json(const SellerProjection& s, c
       }
     }
   }
-  std::string out = "{\"seller_id\":";
-  append_json_string(out, s.seller_id);
-  out += ",\"total\":" + std::to_string(total) + ",\"next_cursor\":";
-  if (more) {
-    append_json_string(out, encode_cursor(last_key));
-  } else {
-    out += "null";
-  }
-  out += ",\"messages\":[" + body + "]}";
-  return out;
+  return listing_json(s.seller_id, total, more ? std::optional(last_key) : std::nullopt, "messages", body);
 }
 
 // ---- return settings, deadlines, order history ----
