@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "engine/domain_rules.h"
+#include "engine/replay.h"
 #include "events/json_encoder.h"
 #include "events/log_codec.h"
 
@@ -241,8 +242,17 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
     // The cache holds this batch's writes and those of any batch folded
     // after it: all go, and offsets are read again from the log.
     state_.drop_cache();
-    if (store_) store_->clear();
-    marks_generation_ = 0;  // read the marks again
+    if (store_) {
+      // The projections in memory may hold the failed batch: they go, and
+      // the rows are brought up to the committed log (they stop short of it
+      // since the last checkpoint), from which they load again.
+      store_->clear();
+      uint64_t folded = 0;
+      if (Status caught_up = catch_up_projections(log_, options_.projector, folded); !caught_up.ok()) {
+        st = Status::Error(st.message() + "; and the projections could not catch up: " + caught_up.message());
+      }
+      marks_generation_ = 0;  // read the marks again
+    }
     next_offset_.clear();
     return st;
   }

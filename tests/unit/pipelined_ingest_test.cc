@@ -16,6 +16,7 @@
 #include "engine/buyer_vault.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
+#include "engine/projection_store.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
@@ -280,6 +281,47 @@ TEST(PipelinedIngestTest, AFailedCommitDropsTheBatchFoldedOnItAndARestartEndsThe
   EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
   EXPECT_EQ(got.offsets, reference.offsets);
   EXPECT_EQ(got.rejected, reference.rejected);
+}
+
+// With a projection store, the batches write no projection row: the
+// checkpoints do, and the rows they leave must be those the row folds write
+// batch by batch, whatever failed on the way.
+TEST(PipelinedIngestTest, WithAProjectionStoreTheCheckpointsWriteTheRowsOfTheFold) {
+  const Outcome reference = reference_outcome();
+  DataDir run;
+  {
+    Sink failing(12);  // as above: the engine stops at a failed commit...
+    ProjectionStore store(*run.log, ReturnsPolicy{});
+    IngestOptions options{"carelog.events", {}, {}};
+    options.checkpoint_records = 700;
+    Ingestor ingestor(*run.log, options, run.metrics, &failing, &store);
+    Status st;
+    for (const auto& b : deliveries().batches) {
+      st = ingestor.submit(b);
+      if (!st.ok()) break;
+    }
+    ASSERT_FALSE(st.ok());
+    // ...with the rows brought up to what was committed
+    EXPECT_TRUE(run.log->projections_behind().empty());
+  }
+  {
+    Sink sink;  // ...and restarts
+    ProjectionStore store(*run.log, ReturnsPolicy{});
+    IngestOptions options{"carelog.events", {}, {}};
+    options.checkpoint_records = 900;
+    Ingestor restarted(*run.log, options, run.metrics, &sink, &store);
+    for (const auto& b : deliveries().batches) ASSERT_TRUE(restarted.submit(b).ok());
+    ASSERT_TRUE(restarted.checkpoint().ok());
+    EXPECT_GT(run.metrics.checkpoints.load(), 3u);
+  }
+  Outcome got = outcome(*run.log, run.dir.str());
+  EXPECT_EQ(got.log, reference.log);
+  EXPECT_EQ(got.ids, reference.ids);
+  EXPECT_EQ(got.state, reference.state);
+  EXPECT_EQ(got.rows.size(), reference.rows.size());
+  EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
+  EXPECT_EQ(got.offsets, reference.offsets);
+  EXPECT_FALSE(got.erased_key_present);
 }
 
 }  // namespace
