@@ -1,9 +1,9 @@
 // The projections as the queries read them: each seller's typed, in-memory
 // projection (projections/seller_projection.h), per partition.
 //
-// A seller's projection is loaded from its projection rows (the durable form,
-// committed with every batch) the first time a query or the ingest fold needs
-// it, and from then on the ingest fold keeps it current event by event. So a
+// A seller's projection is loaded from its projection rows (the durable
+// form, written at checkpoints) the first time a query or the ingest fold
+// needs it, and from then on the ingest fold keeps it current event by event. So a
 // restart loads nothing up front, and a query costs what its window or page
 // holds, not the seller's history.
 //
@@ -14,9 +14,9 @@
 // log past them into the rows.
 // - the ingest fold applies an event when it is appended, before its batch
 //   commits: a query may see a batch whose commit is in flight (as a Kafka
-//   Streams interactive query sees its stores' uncommitted writes). A failed
-//   commit stops ingest, and clear() makes every seller load again from the
-//   committed rows;
+//   Streams interactive query sees its stores' uncommitted writes). After a
+//   failed commit the ingestor clears the store and brings the rows up to
+//   the committed log, from which every seller loads again;
 // - a seller not in memory has no change that its rows lack: only sellers
 //   whose changes a checkpoint wrote are evicted (below), so no batch in
 //   flight holds an event of it and its rows are complete;
