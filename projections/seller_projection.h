@@ -18,7 +18,7 @@
 // Every instant of an entity's life is kept, and statuses are decided at
 // query time for the as_of asked, so answers do not depend on log order.
 //
-// Thread-safety: none of its own. The owner (PartitionProjection) holds an
+// Thread-safety: none of its own. The owner (the engine's ProjectionStore) holds an
 // exclusive lock while apply() runs and a shared one while queries read;
 // only the status timeline's lazy prefix sums are built by readers, under a
 // mutex of its own. Neither copyable nor movable: the indexes' comparators
