@@ -336,6 +336,7 @@ Status EventLog::open(const std::string& dir, const EventLogOptions& options,
   if (!log->generation_) {
     return Status::Error("the active projection generation " + std::to_string(active) + " is missing in " + dir);
   }
+  log->active_generation_.store(log->generation_->number, std::memory_order_release);
 
   if (log->generation_->format < kRowsFormat) {
     spdlog::info("the projections (generation {}) are in row format {}, older than {}: queries that need the newer "

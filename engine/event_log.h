@@ -251,6 +251,9 @@ class EventLog {
 
   // The active projection generation, and the generations' life cycle.
   GenerationPtr projections() const;
+  // Its number alone, without a lock: for callers that only watch for a
+  // switch on their hot path (the ingest, the projection store).
+  uint64_t active_generation() const { return active_generation_.load(std::memory_order_acquire); }
   // A new, empty generation numbered above every existing one (not active),
   // recorded as folded in row format `format` (see projections/rows.h).
   Status create_generation(GenerationPtr& out, uint32_t format = kRowsFormat);
@@ -329,6 +332,7 @@ class EventLog {
   mutable std::mutex erasures_mutex_;
   std::vector<std::pair<uint32_t, std::string>> erasures_;
   GenerationPtr generation_;               // the active one
+  std::atomic<uint64_t> active_generation_{0};  // generation_->number, set with it
   std::vector<rocksdb::ColumnFamilyHandle*> building_;  // created, not yet active nor dropped
   mutable std::mutex generation_mutex_;    // guards generation_
   std::mutex gate_mutex_;

@@ -52,7 +52,7 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
 }
 
 void Ingestor::mark_projections_behind(uint32_t partition, LogBatch& batch) {
-  const uint64_t generation = log_.projections()->number;
+  const uint64_t generation = log_.active_generation();
   if (generation != marks_generation_) {  // first use, or a rebuild switched generations
     marked_.clear();
     for (const auto& [p, seq] : log_.projections_behind()) marked_.insert(p);

@@ -135,6 +135,7 @@ Status EventLog::activate_generation(const GenerationPtr& g, const std::map<uint
   {
     std::lock_guard lock(generation_mutex_);
     generation_ = g;
+    active_generation_.store(g->number, std::memory_order_release);
     std::erase(building_, g->family);
   }
   // Readers still holding `old` keep reading it; its files go with the last.

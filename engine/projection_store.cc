@@ -5,14 +5,14 @@
 
 #include "engine/batch_seller_rows.h"
 #include "engine/returns_automation.h"
-#include "projections/seller_projection_loader.h"
+#include "projections/seller_projection_rows.h"
 
 namespace carelog {
 
 ProjectionStore::ProjectionStore(const EventLog& log, ReturnsPolicy policy, bool fold_log_past_marks,
                                  size_t memory_budget)
     : log_(log), policy_(std::move(policy)), fold_log_past_marks_(fold_log_past_marks),
-      memory_budget_(memory_budget), generation_(log.projections()->number) {}
+      memory_budget_(memory_budget), generation_(log.active_generation()) {}
 
 ProjectionStore::Partition& ProjectionStore::partition(uint32_t p) {
   std::lock_guard<std::mutex> lock(partitions_mutex_);
@@ -22,7 +22,7 @@ ProjectionStore::Partition& ProjectionStore::partition(uint32_t p) {
 }
 
 void ProjectionStore::follow_generation() {
-  const uint64_t active = log_.projections()->number;
+  const uint64_t active = log_.active_generation();
   if (active == generation_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(generation_mutex_);
   if (active == generation_.load(std::memory_order_relaxed)) return;

@@ -243,6 +243,14 @@ size_t bucket_of(const ReturnView& v) {
 }
 
 // Whether a request in `bucket` passes the listing's status and closed_by filters.
+int64_t matching_total(const int64_t* by_bucket, const std::string& status, const std::optional<ClosedBy>& closed_by) {
+  int64_t n = 0;
+  for (size_t b = 0; b < ReturnCounts::kBuckets; ++b) {
+    if (bucket_matches(b, status, closed_by)) n += by_bucket[b];
+  }
+  return n;
+}
+
 bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by) {
   static constexpr std::string_view kStatusOf[ReturnCounts::kBuckets] = {
       "authorization_required", "authorized", "completed", "closed", "closed", "closed"};

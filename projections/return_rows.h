@@ -115,6 +115,8 @@ std::optional<int64_t> completion_instant(const ReturnRow& x);
 size_t bucket_of(const ReturnView& v);
 // Whether a request in `bucket` passes the listing's status and closed_by filters.
 bool bucket_matches(size_t bucket, const std::string& status, const std::optional<ClosedBy>& closed_by);
+// The requests of the ReturnCounts buckets `by_bucket` that pass those filters.
+int64_t matching_total(const int64_t* by_bucket, const std::string& status, const std::optional<ClosedBy>& closed_by);
 // Whether the listing's text query (lower case, "" = any) matches the request.
 bool matches_text(const ReturnRow& x, const ReturnView& v, const std::string& q_lower);
 // Of `others` (the order's other requests, any order), the one `x`

@@ -31,7 +31,6 @@
 namespace carelog {
 namespace {
 
-using return_rows::bucket_matches;
 using return_rows::bucket_of;
 using return_rows::completion_instant;
 using return_rows::ReturnView;
@@ -310,11 +309,7 @@ std::variant<std::string, QueryError> returns_json(const SellerRows& rows,
     ReturnCounts counts;
     const auto raw = rows.get(return_counts_key());
     if (raw && decode_return_counts(*raw, counts) && q.as_of >= counts.latest) {
-      int64_t n = 0;
-      for (size_t b = 0; b < ReturnCounts::kBuckets; ++b) {
-        if (bucket_matches(b, q.status, q.closed_by)) n += counts.by_bucket[b];
-      }
-      counted_total = n;
+      counted_total = return_rows::matching_total(counts.by_bucket, q.status, q.closed_by);
     }
   }
 

@@ -118,12 +118,7 @@ std::variant<std::string, QueryError> returns_json(const SellerProjection& s, co
   // the walk can start at the cursor and stop once the page is full.
   std::optional<int64_t> counted_total;
   if (q_lower.empty() && !q.from && !q.to) {
-    const auto counts = s.return_statuses.at(q.as_of);
-    int64_t n = 0;
-    for (size_t b = 0; b < kReturnBuckets; ++b) {
-      if (return_rows::bucket_matches(b, q.status, q.closed_by)) n += counts[b];
-    }
-    counted_total = n;
+    counted_total = return_rows::matching_total(s.return_statuses.at(q.as_of).data(), q.status, q.closed_by);
   }
 
   const auto [first, last] = span_of(s.returns_by_time, lo, hi);

@@ -27,7 +27,7 @@
 #include "projections/returns_queue.h"
 #include "engine/projector.h"
 #include "projections/memory_rows.h"
-#include "projections/seller_projection_loader.h"
+#include "projections/seller_projection_rows.h"
 #include "projections/seller_queries.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
