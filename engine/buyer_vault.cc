@@ -99,11 +99,17 @@ std::optional<std::string> resolve_buyer(const Event& e, LogBatch& batch) {
   auto remember = [&](char kind, const std::optional<std::string>& id, const std::string& buyer) {
     if (id && !id->empty() && !lookup(batch, kind, s, id)) batch.vault_put(row(kind, s, *id), buyer);
   };
+  // For an id the domain rules admit only when new (order.placed's order,
+  // return.requested's return), there is nothing to look up: the row is
+  // written, with the one buyer any event can give it.
+  auto remember_new = [&](char kind, const std::string& id, const std::string& buyer) {
+    if (!id.empty()) batch.vault_put(row(kind, s, id), buyer);
+  };
   return std::visit(
       [&](const auto& d) -> std::optional<std::string> {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, OrderPlaced>) {
-          remember('O', d.order_id, d.buyer_id);
+          remember_new('O', d.order_id, d.buyer_id);
           return d.buyer_id;
         } else if constexpr (std::is_same_v<T, MessageReceived>) {
           remember('T', d.thread_id, d.buyer_id);
@@ -113,7 +119,7 @@ std::optional<std::string> resolve_buyer(const Event& e, LogBatch& batch) {
           if (auto b = lookup(batch, 'T', s, d.thread_id)) return b;
           return lookup(batch, 'O', s, d.order_id);
         } else if constexpr (std::is_same_v<T, ReturnRequested>) {
-          remember('R', d.return_id, d.buyer_id);
+          remember_new('R', d.return_id, d.buyer_id);
           return d.buyer_id;
         } else if constexpr (std::is_same_v<T, ReturnClosed>) {
           return lookup(batch, 'R', s, d.return_id);
