@@ -225,12 +225,22 @@ def test_answers_after_sigkill_equal_a_clean_ingest(brokers, topic, tmp_path):
     crashed = tmp_path / "crashed"
     member = static_member(tmp_path, "sigkill-test")  # restarts resume at once
     # Small batches and a projection checkpoint every 1,000 records: the kills
-    # land before, inside and after batches and checkpoints.
+    # land before, inside and after batches and checkpoints. Each run is
+    # killed once it has ingested a few thousand events (whatever the
+    # machine's speed), a few milliseconds later or sooner.
     progress = []
     for _ in range(3):
         e = Engine(crashed, topic, brokers, group="crashed",
                    extra=["--batch-size", "300", "--checkpoint-records", "1000", *member]).start()
-        time.sleep(rng.uniform(0.3, 1.5))
+        port, target = e.http_port(), rng.randint(2000, 9000)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            _, metrics = http_get(port, "/metrics")
+            m = re.search(r"^carelog_events_ingested_total (\d+)", metrics, re.M)
+            if m and int(m[1]) >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.02))
         e.kill()
         progress.append(sum(off for _, off in stored_offsets(crashed).values()))
     assert any(0 < n < len(feed) for n in progress), progress  # a kill landed mid-ingest
