@@ -24,6 +24,7 @@
 #include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
 #include "connectors/query_service.h"
+#include "engine/domain_rules.h"
 #include "engine/erasure.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
@@ -410,6 +411,16 @@ int run_engine(const Config& cfg) {
       return 1;
     }
     spdlog::info("projections caught up with the log: {} records folded", folded);
+  }
+  // The same for the domain rules' state (written at checkpoints too).
+  {
+    uint64_t folded = 0;
+    st = catch_up_rule_state(*log, folded);
+    if (!st.ok()) {
+      spdlog::error("cannot complete the domain rules' state: {}", st.message());
+      return 1;
+    }
+    if (folded > 0) spdlog::info("domain rules' state caught up with the log: {} records folded", folded);
   }
   // The projections the queries read, kept current by the ingest fold.
   ProjectionStore store(*log, projector_options.returns_policy, /*fold_log_past_marks=*/false,

@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "engine/seller_state.h"
+#include "engine/status.h"
 #include "events/event.h"
 #include "events/rejection.h"
 
@@ -33,5 +34,13 @@ namespace carelog {
 
 std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& event,
                                             SellerState& state, LogBatch& batch);
+
+// Brings the rules' state (the state column family) up to the log past each
+// partition's rule_state_behind mark (event_log.h), then removes the marks:
+// what an engine that deferred its state writes (seller_state.h) and did not
+// reach its next checkpoint (killed, or a commit failed) left undone. The
+// records past a mark passed the rules once; folding them again in log order
+// gives the state they left. `folded` counts them. Before any ingest.
+Status catch_up_rule_state(EventLog& log, uint64_t& folded);
 
 }  // namespace carelog

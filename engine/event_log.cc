@@ -422,10 +422,38 @@ std::optional<EventIdEntry> EventLog::find_event_id(const std::string& seller_id
   return e;
 }
 
+std::vector<std::optional<EventIdEntry>> EventLog::find_event_ids(
+    const std::vector<std::pair<std::string_view, std::string_view>>& ids) const {
+  std::vector<std::optional<EventIdEntry>> out(ids.size());
+  if (ids.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& [seller, event] : ids) keys.push_back(event_id_key(seller, event));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet({}, ids_cf_, keys.size(), slices.data(), values.data(), statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EventIdEntry e;
+    if (statuses[i].ok() && decode_id_entry(values[i].ToStringView(), e)) out[i] = e;
+  }
+  return out;
+}
+
 std::optional<std::string> EventLog::get_state(std::string_view key) const {
   std::string v;
   if (!db_->Get({}, state_cf_, key, &v).ok()) return std::nullopt;
   return v;
+}
+
+void EventLog::scan_state(std::string_view prefix,
+                          const std::function<void(std::string_view key, std::string_view value)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, state_cf_));
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.substr(0, prefix.size()) != prefix) break;
+    fn(key, it->value().ToStringView());
+  }
 }
 
 std::string EventLog::source_topic() const {

@@ -142,6 +142,9 @@ class LogBatch {
   // store, and the checkpoint that removes them).
   void set_projections_behind(uint32_t partition, uint64_t seq);
   void clear_projections_behind(uint32_t partition);
+  // The same for the domain rules' state (seller_state.h, deferred writes).
+  void set_rule_state_behind(uint32_t partition, uint64_t seq);
+  void clear_rule_state_behind(uint32_t partition);
   // A buyer erasure to carry out once this batch is committed (erasure.h);
   // kept until clear_pending_erasure, so a crash in between does not lose it.
   void put_pending_erasure(const std::string& seller, const std::string& buyer);
@@ -181,6 +184,8 @@ class LogBatch {
  private:
   friend class EventLog;
   void finish();  // adds the heads and the projection rows' final values
+  // Sets (or, with no seq, removes) a partition's mark of `kind` in the meta family.
+  void put_mark(std::string_view kind, uint32_t partition, std::optional<uint64_t> seq);
   // `key` as written by this batch, else by the batch read through; null if neither.
   template <class Map>
   const typename Map::mapped_type* written(Map LogBatch::*writes, const typename Map::key_type& key) const;
@@ -228,7 +233,14 @@ class EventLog {
   std::optional<int64_t> stored_offset(uint32_t partition) const;
   std::map<uint32_t, int64_t> stored_offsets() const;
   std::optional<EventIdEntry> find_event_id(const std::string& seller_id, const std::string& event_id) const;
+  // The same for many (seller_id, event_id) pairs in one MultiGet (a batch's
+  // probes share the memtable walk and the filter reads); out[i] answers ids[i].
+  std::vector<std::optional<EventIdEntry>> find_event_ids(
+      const std::vector<std::pair<std::string_view, std::string_view>>& ids) const;
   std::optional<std::string> get_state(std::string_view key) const;
+  // Visits the state rows whose keys start with `prefix`, in key order.
+  void scan_state(std::string_view prefix,
+                  const std::function<void(std::string_view key, std::string_view value)>& fn) const;
 
   // The source topic this data dir was built from ("" when new); set once.
   std::string source_topic() const;
@@ -279,6 +291,11 @@ class EventLog {
   // projected_through, the log past these marks belongs in every answer.
   // set_projected_through and activate_generation remove them too.
   std::map<uint32_t, uint64_t> projections_behind() const;
+  // Per partition, the last seq the domain rules' state (the state column
+  // family) holds when an engine holds more in memory (seller_state.h:
+  // written at checkpoints); empty after a checkpoint. A rebuild leaves
+  // them (it does not touch that state).
+  std::map<uint32_t, uint64_t> rule_state_behind() const;
   Status set_projected_through(const std::map<uint32_t, uint64_t>& through);
 
   // Projection rows (active generation) and the seller -> partition index.

@@ -44,14 +44,20 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
       metrics_(metrics),
       sink_(sink),
       decoder_(options_.decoder),
-      state_(log),
+      state_(log, /*max_cached_entities=*/500'000, /*deferred=*/store != nullptr),
       projector_(log, options_.projector),
       store_(store),
       last_checkpoint_(std::chrono::steady_clock::now()) {
   metrics_.log_events = log_.approximate_event_count();
+  // A mark left in place (no catch-up yet) says since when: it must stay.
+  if (store_) {
+    for (const auto& [p, seq] : log_.rule_state_behind()) rule_marked_.insert(p);
+  }
 }
 
 void Ingestor::mark_projections_behind(uint32_t partition, LogBatch& batch) {
+  // The rules' state: written at checkpoints too (seller_state.h, deferred).
+  if (rule_marked_.insert(partition).second) batch.set_rule_state_behind(partition, log_.head(partition).seq);
   const uint64_t generation = log_.active_generation();
   if (generation != marks_generation_) {  // first use, or a rebuild switched generations
     marked_.clear();
@@ -74,23 +80,39 @@ Status Ingestor::checkpoint(BatchResult* committed) {
   if (committed) *committed = {};
   Status st = flush(committed);
   if (!st.ok() || !store_) return st;
-  return write_checkpoint();
+  if (!in_flight_) start_checkpoint();  // (else flush started one)
+  return finish_in_flight(nullptr);
 }
 
-Status Ingestor::write_checkpoint() {
-  const auto started = std::chrono::steady_clock::now();
-  Status st = store_->checkpoint(log_, /*gated=*/true);
+void Ingestor::start_checkpoint() {
+  auto pending = std::make_unique<Pending>();
+  pending->started = std::chrono::steady_clock::now();
+  pending->checkpoint = true;
+  pending->batch = store_->begin_checkpoint(log_, /*gated=*/true);
+  // The rules' state changed since the last checkpoint goes with it.
+  state_.write_dirty(*pending->batch);
+  for (const auto& [p, seq] : log_.rule_state_behind()) pending->batch->clear_rule_state_behind(p);
+  Pending* p = pending.get();
+  p->commit = committer_.post([this, p] {
+    Status s = log_.commit(*p->batch);
+    p->batch->close_gate();
+    return s;
+  });
+  in_flight_ = std::move(pending);
+  marked_.clear();  // the checkpoint removes every mark before the next batch commits
+  rule_marked_.clear();
+  appended_since_checkpoint_ = 0;
+  last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
+void Ingestor::finish_checkpoint(const Pending& done, const Status& st) {
+  store_->end_checkpoint(st);
   metrics_.checkpoint_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count());
   metrics_.checkpoints += 1;
   metrics_.projection_bytes = store_->memory_bytes();
   metrics_.projection_sellers = store_->sellers_loaded();
   metrics_.projection_evictions = store_->evictions();
-  if (!st.ok()) return Status::Error("projections checkpoint: " + st.message());
-  marked_.clear();  // the checkpoint removed every mark
-  appended_since_checkpoint_ = 0;
-  last_checkpoint_ = std::chrono::steady_clock::now();
-  return Status::Ok();
 }
 
 std::optional<int64_t> Ingestor::resume_offset(uint32_t partition) {
@@ -206,7 +228,8 @@ Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* comm
   in_flight_ = std::move(pending);
   // An erasure acts on committed records, and trimming the cache must not
   // drop writes a commit has not made durable yet.
-  if (in_flight_->batch->requests_erasure() || state_.over_limit()) return flush(committed);
+  // (With a store, the cache is trimmed at the flushes around checkpoints.)
+  if (in_flight_->batch->requests_erasure() || (!store_ && state_.over_limit())) return flush(committed);
   return Status::Ok();
 }
 
@@ -216,7 +239,7 @@ Status Ingestor::flush(BatchResult* committed) {
   state_.trim_cache();
   st = carry_out_erasures();
   // Nothing is in flight: a checkpoint now is consistent.
-  if (st.ok() && store_ && checkpoint_due()) st = write_checkpoint();
+  if (st.ok() && store_ && checkpoint_due()) start_checkpoint();
   return st;
 }
 
@@ -238,6 +261,10 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
   if (!in_flight_) return Status::Ok();
   std::unique_ptr<Pending> done = std::move(in_flight_);
   Status st = done->commit.get();
+  if (done->checkpoint) {
+    finish_checkpoint(*done, st);
+    if (!st.ok()) st = Status::Error("projections checkpoint: " + st.message());
+  }
   if (!st.ok()) {
     // The cache holds this batch's writes and those of any batch folded
     // after it: all go, and offsets are read again from the log.
@@ -252,10 +279,16 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
         st = Status::Error(st.message() + "; and the projections could not catch up: " + caught_up.message());
       }
       marks_generation_ = 0;  // read the marks again
+      // The rules' state lost its dirty entities with the cache.
+      if (Status caught_up = catch_up_rule_state(log_, folded); !caught_up.ok()) {
+        st = Status::Error(st.message() + "; and the rules' state could not catch up: " + caught_up.message());
+      }
+      rule_marked_.clear();  // (the catch-up removed them)
     }
     next_offset_.clear();
     return st;
   }
+  if (done->checkpoint) return Status::Ok();
   for (auto& [partition, next] : done->next_offsets) next_offset_[partition] = next;
   const BatchResult& res = done->result;
   appended_since_checkpoint_ += res.appended + res.derived;
@@ -284,8 +317,22 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
   LogBatch& batch = *pending.batch;
   BatchResult& res = pending.result;
   std::map<uint32_t, int64_t>& batch_next = pending.next_offsets;
-  std::string event_binary;
 
+  // First pass: the records not delivered before, decoded, with their
+  // binary form and digest; then whether their ids are in the log, in one
+  // MultiGet (ids this batch or the one in flight wrote are found in the
+  // second pass, LogBatch::pending_event_id).
+  struct Decoded {
+    const SourceRecord* rec;
+    Result<Event> event;
+    std::string binary;
+    std::array<uint8_t, 16> digest{};
+    size_t probe = 0;  // index into `probes` (decoded ones)
+  };
+  std::vector<Decoded> decoded;
+  decoded.reserve(records.size());
+  std::vector<std::pair<std::string_view, std::string_view>> probes;
+  probes.reserve(records.size());
   for (const SourceRecord& rec : records) {
     // Below the committed offset, or the offset the batch in flight reaches,
     // or this batch's own: delivered before.
@@ -301,31 +348,36 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
       continue;
     }
     batch_next[rec.partition] = rec.next_offset;
-    if (store_) mark_projections_behind(rec.partition, batch);
+    decoded.push_back(Decoded{&rec, decoder_.decode(rec.value, rec.key), {}, {}, 0});
+  }
+  for (Decoded& d : decoded) {  // (the vector no longer moves: views into it hold)
+    if (!d.event) continue;
+    encode_binary(d.event.value(), d.binary);
+    d.digest = content_digest(d.binary);
+    d.probe = probes.size();
+    probes.emplace_back(d.event.value().seller_id, d.event.value().event_id);
+  }
+  const std::vector<std::optional<EventIdEntry>> in_log = log_.find_event_ids(probes);
 
-    auto decoded = decoder_.decode(rec.value, rec.key);
-    if (!decoded) {
-      reject(batch, pending.rejections, rec, decoded.rejection(), nullptr);
+  for (Decoded& d : decoded) {
+    const SourceRecord& rec = *d.rec;
+    if (store_) mark_projections_behind(rec.partition, batch);
+    if (!d.event) {
+      reject(batch, pending.rejections, rec, d.event.rejection(), nullptr);
       ++res.rejected;
       continue;
     }
-    Event& event = decoded.value();
-    event_binary.clear();
-    encode_binary(event, event_binary);
-    auto digest = content_digest(event_binary);
-
-    const EventIdEntry* pending_id = batch.pending_event_id(event.seller_id, event.event_id);
-    std::optional<EventIdEntry> existing;
-    if (!pending_id) existing = log_.find_event_id(event.seller_id, event.event_id);
-    if (pending_id || existing) {
-      const EventIdEntry& seen = pending_id ? *pending_id : *existing;
-      if (seen.digest == digest) {
+    Event& event = d.event.value();
+    const EventIdEntry* seen = batch.pending_event_id(event.seller_id, event.event_id);
+    if (!seen && in_log[d.probe]) seen = &*in_log[d.probe];
+    if (seen) {
+      if (seen->digest == d.digest) {
         ++res.duplicates;
       } else {
         reject(batch, pending.rejections, rec,
                Rejection{reject::kIdConflict, "event_id",
                          "event id " + event.event_id + " is already in the log (partition " +
-                             std::to_string(seen.partition) + ", seq " + std::to_string(seen.seq) +
+                             std::to_string(seen->partition) + ", seq " + std::to_string(seen->seq) +
                              ") with different content"},
                &event);
         ++res.rejected;
@@ -347,7 +399,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
     if (const auto* erasure = std::get_if<BuyerErasureRequested>(&record.event.data)) {
       batch.put_pending_erasure(record.event.seller_id, erasure->buyer_id);
     }
-    append_and_derive(record, event_binary, digest, batch, res);
+    append_and_derive(record, d.binary, d.digest, batch, res);
     ++res.appended;
   }
 

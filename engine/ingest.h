@@ -14,11 +14,14 @@
 // Projections: with a ProjectionStore, each appended record is folded into
 // the in-memory projections only, and the store writes their changed rows
 // at checkpoints (between batches, every checkpoint_records records or
-// checkpoint_interval): a batch then writes the log, the id index, the
-// rules' state and the offsets, plus the projections_behind mark of each
-// partition it is the first to append to since a checkpoint (the rows stop
-// short of the log there until the next one). Without a store, every batch
-// also writes the projection rows its records change (the offline tools).
+// checkpoint_interval), with the domain rules' state changed since the last
+// one (seller_state.h, deferred): a batch then writes the log, the id index,
+// the buyer vault's new rows and the offsets, plus the projections_behind
+// and rule_state_behind marks of each partition it is the first to append
+// to since a checkpoint (the rows and the state stop short of the log there
+// until the next one). Without a store, every batch also writes the
+// projection rows and the rules' state its records change (the offline
+// tools).
 //
 // Pipelining (submit): the commit of one batch (RocksDB's memtable inserts,
 // ~40 % of a batch's time) runs on a second thread while the next batch is
@@ -115,11 +118,12 @@ class Ingestor {
   // before submit returns.
   Status submit(std::span<const SourceRecord> records, BatchResult* committed = nullptr);
   // Waits for the commit in flight, if any, then carries out erasures, then
-  // writes a projection checkpoint if one is due (an idle engine's source
-  // calls it with every empty batch).
+  // starts a projection checkpoint if one is due (an idle engine's source
+  // calls it with every empty batch); that checkpoint's commit may still be
+  // in flight on return (every record is durable).
   Status flush(BatchResult* committed = nullptr);
-  // With a projection store: flush(), then a checkpoint of its rows (the
-  // engine calls it before it stops). A no-op without one.
+  // With a projection store: flush(), then a checkpoint of its rows, and
+  // waits for it (the engine calls it before it stops). A no-op without one.
   Status checkpoint(BatchResult* committed = nullptr);
 
   // Carries out the buyer erasures logged but not done yet (a crash between
@@ -140,6 +144,7 @@ class Ingestor {
     std::vector<RejectedRecord> rejections;
     std::chrono::steady_clock::time_point started;
     std::future<Status> commit;  // set once started
+    bool checkpoint = false;     // a projections checkpoint, not a source batch
   };
   // Folds `records` into `pending` (reading through the batch in flight).
   void fold(std::span<const SourceRecord> records, Pending& pending);
@@ -156,7 +161,12 @@ class Ingestor {
   // `batch` if no batch since the last checkpoint has set it.
   void mark_projections_behind(uint32_t partition, LogBatch& batch);
   bool checkpoint_due() const;
-  Status write_checkpoint();  // nothing in flight
+  // Starts a projections checkpoint's commit on the commit thread, as the
+  // batch in flight (nothing else may be in flight); the next batch folds
+  // meanwhile.
+  void start_checkpoint();
+  // After the checkpoint in flight committed (or failed: `st`).
+  void finish_checkpoint(const Pending& done, const Status& st);
 
   EventLog& log_;
   IngestOptions options_;
@@ -170,6 +180,9 @@ class Ingestor {
   // `marks_generation_` (a rebuild's switch replaces the marks).
   std::set<uint32_t> marked_;
   uint64_t marks_generation_ = 0;
+  // Partitions whose rule_state_behind mark is set (no generation: a
+  // rebuild leaves them).
+  std::set<uint32_t> rule_marked_;
   size_t appended_since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition

@@ -145,24 +145,22 @@ bool LogBatch::empty() const {
   return appended_ == 0 && other_writes_ == 0 && (rows_.empty() || rows_in_table_);
 }
 
-void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) {
-  std::string v;
-  put_be64(v, seq);
-  batch_->Put(log_.meta_cf_, meta_key("through", partition), v);
+void LogBatch::put_mark(std::string_view kind, uint32_t partition, std::optional<uint64_t> seq) {
+  if (seq) {
+    std::string v;
+    put_be64(v, *seq);
+    batch_->Put(log_.meta_cf_, meta_key(kind, partition), v);
+  } else {
+    batch_->Delete(log_.meta_cf_, meta_key(kind, partition));
+  }
   ++other_writes_;
 }
 
-void LogBatch::set_projections_behind(uint32_t partition, uint64_t seq) {
-  std::string v;
-  put_be64(v, seq);
-  batch_->Put(log_.meta_cf_, meta_key("behind", partition), v);
-  ++other_writes_;
-}
-
-void LogBatch::clear_projections_behind(uint32_t partition) {
-  batch_->Delete(log_.meta_cf_, meta_key("behind", partition));
-  ++other_writes_;
-}
+void LogBatch::set_projected_through(uint32_t partition, uint64_t seq) { put_mark("through", partition, seq); }
+void LogBatch::set_projections_behind(uint32_t partition, uint64_t seq) { put_mark("behind", partition, seq); }
+void LogBatch::clear_projections_behind(uint32_t partition) { put_mark("behind", partition, std::nullopt); }
+void LogBatch::set_rule_state_behind(uint32_t partition, uint64_t seq) { put_mark("rules_behind", partition, seq); }
+void LogBatch::clear_rule_state_behind(uint32_t partition) { put_mark("rules_behind", partition, std::nullopt); }
 
 void LogBatch::put_pending_erasure(const std::string& seller, const std::string& buyer) {
   batch_->Put(log_.meta_cf_, "erase:" + seller + '\0' + buyer, "");

@@ -209,6 +209,10 @@ std::map<uint32_t, uint64_t> EventLog::projected_through() const { return read_m
 
 std::map<uint32_t, uint64_t> EventLog::projections_behind() const { return read_marks(db_.get(), meta_cf_, "behind"); }
 
+std::map<uint32_t, uint64_t> EventLog::rule_state_behind() const {
+  return read_marks(db_.get(), meta_cf_, "rules_behind");
+}
+
 Status EventLog::set_projected_through(const std::map<uint32_t, uint64_t>& through) {
   rocksdb::WriteBatch b;
   put_through_marks(b, meta_cf_, through);

@@ -98,6 +98,14 @@ std::vector<Event> ProjectionStore::apply_and_derive(const LogRecord& record, bo
 
 
 Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
+  std::unique_ptr<LogBatch> batch = begin_checkpoint(log, gated);
+  Status st = log.commit(*batch);
+  end_checkpoint(st);
+  return st;
+}
+
+std::unique_ptr<LogBatch> ProjectionStore::begin_checkpoint(EventLog& log, bool gated) {
+  begun_clock_ = clock_.load(std::memory_order_relaxed);
   std::unique_ptr<LogBatch> batch =
       gated ? std::make_unique<LogBatch>(log) : std::make_unique<LogBatch>(log, log.projections());
   follow_generation();  // (after a switch the new generation's rows are complete)
@@ -117,15 +125,17 @@ Status ProjectionStore::checkpoint(EventLog& log, bool gated) {
     }
   }
   for (const auto& [p, seq] : log.projections_behind()) batch->clear_projections_behind(p);
-  Status st = log.commit(*batch);
-  if (st.ok()) evict_to_budget();
-  return st;
+  return batch;
+}
+
+void ProjectionStore::end_checkpoint(const Status& committed) {
+  if (committed.ok()) evict_to_budget();
 }
 
 void ProjectionStore::evict_to_budget() {
   // Only sellers untouched since the checkpoint before this one are
   // candidates: a seller in use is not evicted to be loaded again at once.
-  const uint64_t cold_before = std::exchange(checkpoint_clock_, clock_.load(std::memory_order_relaxed));
+  const uint64_t cold_before = std::exchange(checkpoint_clock_, begun_clock_);
   if (held_bytes_.load(std::memory_order_relaxed) <= memory_budget_) return;
   struct Candidate {
     uint64_t last_used;

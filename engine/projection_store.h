@@ -86,6 +86,14 @@ class ProjectionStore {
   // is committed: the ingest thread between its batches (`gated`: the batch
   // takes the gate), or anyone holding the gate paused (not `gated`).
   Status checkpoint(EventLog& log, bool gated);
+  // The same in two steps, so that the commit may run on another thread
+  // while the caller folds on: begin_checkpoint() returns the batch (the
+  // changed rows and the marks' removal) for the caller to commit, then
+  // end_checkpoint() takes the commit's outcome (and evicts once it is
+  // durable: a seller is evicted only when its rows are committed). One
+  // checkpoint at a time; folds may go on between the two.
+  std::unique_ptr<LogBatch> begin_checkpoint(EventLog& log, bool gated);
+  void end_checkpoint(const Status& committed);
 
   // Forgets one seller (after an erasure refolded its rows), or every one
   // (after a failed commit): they load again from the rows on next use.
@@ -127,7 +135,8 @@ class ProjectionStore {
   bool fold_log_past_marks_;
   size_t memory_budget_;
   std::atomic<uint64_t> clock_{0};
-  uint64_t checkpoint_clock_ = 0;  // clock_ at the last checkpoint (checkpoints are serial)
+  uint64_t checkpoint_clock_ = 0;  // clock_ at the last checkpoint's begin (checkpoints are serial)
+  uint64_t begun_clock_ = 0;       // clock_ at the begin of the checkpoint in flight
   std::atomic<size_t> held_bytes_{0};
   std::atomic<uint64_t> evictions_{0};
   mutable std::mutex partitions_mutex_;  // guards the map, not the partitions

@@ -1,6 +1,7 @@
 #include "engine/seller_state.h"
 
 #include <cstring>
+#include <utility>
 
 namespace carelog {
 namespace {
@@ -16,6 +17,9 @@ bool get_i64(std::string_view& in, int64_t& v) {
 constexpr char kOrderKind = 'o';
 constexpr char kReturnKind = 'r';
 constexpr char kClaimKind = 'c';
+
+// Debian's Abseil has a string_view of its own.
+absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 }  // namespace
 
@@ -69,8 +73,8 @@ bool decode_return(std::string_view in, ReturnState& r) {
          in.empty();
 }
 
-SellerState::SellerState(const EventLog& log, size_t max_cached_entities)
-    : log_(log), max_cached_(max_cached_entities) {}
+SellerState::SellerState(const EventLog& log, size_t max_cached_entities, bool deferred)
+    : log_(log), max_cached_(max_cached_entities), deferred_(deferred) {}
 
 const std::string& SellerState::make_key(uint32_t p, std::string_view seller, char kind,
                                          std::string_view id) {
@@ -83,88 +87,176 @@ const std::string& SellerState::make_key(uint32_t p, std::string_view seller, ch
   return key_;
 }
 
+SellerState::Entities& SellerState::entities(uint32_t p, std::string_view seller) {
+  key_.clear();
+  put_be32(key_, p);
+  key_.append(seller);
+  auto [it, inserted] = sellers_.try_emplace(key_);
+  if (inserted) {
+    it->second = std::make_unique<Entities>();
+    Entities& e = *it->second;
+    key_.push_back('\0');
+    const size_t prefix = key_.size();
+    log_.scan_state(key_, [&](std::string_view key, std::string_view value) {
+      if (key.size() <= prefix) return;
+      const char kind = key[prefix];
+      const std::string id(key.substr(prefix + 1));
+      if (kind == kOrderKind) {
+        OrderState o;
+        if (decode_order(value, o)) e.orders.emplace(id, Cached<OrderState>{std::move(o), false});
+      } else if (kind == kReturnKind) {
+        ReturnState r;
+        if (decode_return(value, r)) e.returns.emplace(id, Cached<ReturnState>{std::move(r), false});
+      } else if (kind == kClaimKind) {
+        if (value.size() == 1) e.claims.emplace(id, Cached<ClaimState>{ClaimState{value[0] != 0}, false});
+      } else {
+        e.known.emplace(std::string(key.substr(prefix)), Cached<bool>{true, false});
+      }
+    });
+    cached_ += e.size();
+  }
+  it->second->last_used = ++clock_;
+  return *it->second;
+}
+
 std::optional<OrderState> SellerState::order(uint32_t p, std::string_view seller,
                                              std::string_view id) {
-  const std::string& k = make_key(p, seller, kOrderKind, id);
-  if (auto it = orders_.find(k); it != orders_.end()) return it->second;
-  auto raw = log_.get_state(k);
-  OrderState o;
-  if (!raw || !decode_order(*raw, o)) return std::nullopt;
-  orders_.emplace(k, o);
-  return o;
+  const Entities& e = entities(p, seller);
+  if (auto it = e.orders.find(av(id)); it != e.orders.end()) return it->second.value;
+  return std::nullopt;
 }
 
 std::optional<ReturnState> SellerState::return_request(uint32_t p, std::string_view seller,
                                                        std::string_view id) {
-  const std::string& k = make_key(p, seller, kReturnKind, id);
-  if (auto it = returns_.find(k); it != returns_.end()) return it->second;
-  auto raw = log_.get_state(k);
-  ReturnState r;
-  if (!raw || !decode_return(*raw, r)) return std::nullopt;
-  returns_.emplace(k, r);
-  return r;
+  const Entities& e = entities(p, seller);
+  if (auto it = e.returns.find(av(id)); it != e.returns.end()) return it->second.value;
+  return std::nullopt;
 }
 
 std::optional<ClaimState> SellerState::claim(uint32_t p, std::string_view seller,
                                              std::string_view id) {
-  const std::string& k = make_key(p, seller, kClaimKind, id);
-  if (auto it = claims_.find(k); it != claims_.end()) return it->second;
-  auto raw = log_.get_state(k);
-  if (!raw || raw->size() != 1) return std::nullopt;
-  ClaimState c{(*raw)[0] != 0};
-  claims_.emplace(k, c);
-  return c;
+  const Entities& e = entities(p, seller);
+  if (auto it = e.claims.find(av(id)); it != e.claims.end()) return it->second.value;
+  return std::nullopt;
 }
 
 bool SellerState::known(uint32_t p, std::string_view seller, Known kind, std::string_view id) {
-  const std::string& k = make_key(p, seller, static_cast<char>(kind), id);
-  if (auto it = known_.find(k); it != known_.end()) return it->second;
-  bool present = log_.get_state(k).has_value();
-  if (present) known_.emplace(k, true);  // absence is not cached: it can change
-  return present;
+  const Entities& e = entities(p, seller);
+  std::string k(1, static_cast<char>(kind));
+  k.append(id);
+  return e.known.contains(k);
+}
+
+template <>
+std::string SellerState::encode(const OrderState& o) { return encode_order(o); }
+template <>
+std::string SellerState::encode(const ReturnState& r) { return encode_return(r); }
+template <>
+std::string SellerState::encode(const ClaimState& c) { return std::string(1, c.decided ? 1 : 0); }
+template <>
+std::string SellerState::encode(const bool&) { return std::string(); }
+
+template <class T>
+void SellerState::put(Entities& e, Map<T>& map, std::string_view id, const T& value, LogBatch& b, char kind,
+                      uint32_t p, std::string_view seller) {
+  auto [it, inserted] = map.try_emplace(std::string(id));
+  if (inserted) ++cached_;
+  Cached<T>& entry = it->second;
+  entry.value = value;
+  if (!deferred_) {
+    b.put_state(make_key(p, seller, kind, id), encode(value));
+  } else if (!entry.dirty) {
+    entry.dirty = true;
+    ++e.dirty;
+    ++dirty_;
+  }
 }
 
 void SellerState::put_order(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id,
                             const OrderState& o) {
-  const std::string& k = make_key(p, seller, kOrderKind, id);
-  b.put_state(k, encode_order(o));
-  orders_[k] = o;
+  Entities& e = entities(p, seller);
+  put(e, e.orders, id, o, b, kOrderKind, p, seller);
 }
 
 void SellerState::put_return(LogBatch& b, uint32_t p, std::string_view seller,
                              std::string_view id, const ReturnState& r) {
-  const std::string& k = make_key(p, seller, kReturnKind, id);
-  b.put_state(k, encode_return(r));
-  returns_[k] = r;
+  Entities& e = entities(p, seller);
+  put(e, e.returns, id, r, b, kReturnKind, p, seller);
 }
 
 void SellerState::put_claim(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id,
                             const ClaimState& c) {
-  const std::string& k = make_key(p, seller, kClaimKind, id);
-  b.put_state(k, std::string(1, c.decided ? 1 : 0));
-  claims_[k] = c;
+  Entities& e = entities(p, seller);
+  put(e, e.claims, id, c, b, kClaimKind, p, seller);
 }
 
 void SellerState::put_known(LogBatch& b, uint32_t p, std::string_view seller, Known kind,
                             std::string_view id) {
-  const std::string& k = make_key(p, seller, static_cast<char>(kind), id);
-  b.put_state(k, std::string_view());
-  known_[k] = true;
+  Entities& e = entities(p, seller);
+  std::string k(1, static_cast<char>(kind));
+  k.append(id);
+  // (The row key is kind + id as well: the known map's key is its tail.)
+  auto [it, inserted] = e.known.try_emplace(k);
+  if (inserted) ++cached_;
+  it->second.value = true;
+  if (!deferred_) {
+    b.put_state(make_key(p, seller, static_cast<char>(kind), id), std::string_view());
+  } else if (!it->second.dirty) {
+    it->second.dirty = true;
+    ++e.dirty;
+    ++dirty_;
+  }
+}
+
+void SellerState::write_dirty(LogBatch& b) {
+  if (dirty_ == 0) return;
+  for (auto& entry : sellers_) {
+    const std::string& seller_key = entry.first;  // (clang 14 cannot capture a structured binding)
+    Entities& e = *entry.second;
+    if (e.dirty == 0) continue;
+    // seller_key is be32 partition + seller: the row key is it, 0x00, kind, id.
+    auto write = [&](auto& map, char kind) {
+      for (auto& [id, cached] : map) {
+        if (!cached.dirty) continue;
+        key_.assign(seller_key);
+        key_.push_back('\0');
+        if (kind != 0) key_.push_back(kind);
+        key_.append(id);
+        b.put_state(key_, encode(cached.value));
+        cached.dirty = false;
+      }
+    };
+    write(e.orders, kOrderKind);
+    write(e.returns, kReturnKind);
+    write(e.claims, kClaimKind);
+    write(e.known, 0);  // its ids start with their kind
+    e.dirty = 0;
+  }
+  dirty_ = 0;
 }
 
 void SellerState::drop_cache() {
-  orders_.clear();
-  returns_.clear();
-  claims_.clear();
-  known_.clear();
+  sellers_.clear();
+  dirty_ = 0;
+  cached_ = 0;
 }
 
-bool SellerState::over_limit() const {
-  return orders_.size() + returns_.size() + claims_.size() + known_.size() > max_cached_;
-}
+bool SellerState::over_limit() const { return cached_ > max_cached_; }
 
 void SellerState::trim_cache() {
-  if (over_limit()) drop_cache();
+  if (!over_limit()) return;
+  // First the sellers not used since the trim before; then, if that is not
+  // enough, every clean one (they load again on next use).
+  const uint64_t cold_before = std::exchange(trimmed_at_, clock_);
+  for (const bool all_clean : {false, true}) {
+    absl::erase_if(sellers_, [&](const auto& entry) {
+      const Entities& e = *entry.second;
+      if (e.dirty > 0 || (!all_clean && e.last_used >= cold_before)) return false;
+      cached_ -= e.size();
+      return true;
+    });
+    if (!over_limit()) return;
+  }
 }
 
 }  // namespace carelog

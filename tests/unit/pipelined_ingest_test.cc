@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "engine/buyer_vault.h"
+#include "engine/domain_rules.h"
 #include "engine/event_log.h"
 #include "engine/ingest.h"
 #include "engine/projection_store.h"
+#include "engine/replay.h"
 #include "tests/unit/test_support.h"
 #include "tools/feed_generator.h"
 
@@ -214,6 +216,19 @@ Outcome reference_outcome() {
   return reference;
 }
 
+// Every part of `got` as in `reference` (the rows compared whole: their
+// diff would be unreadable).
+void expect_same_outcome(const Outcome& got, const Outcome& reference) {
+  EXPECT_EQ(got.log, reference.log);
+  EXPECT_EQ(got.ids, reference.ids);
+  EXPECT_EQ(got.state, reference.state);
+  EXPECT_EQ(got.rows.size(), reference.rows.size());
+  EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
+  EXPECT_EQ(got.offsets, reference.offsets);
+  EXPECT_EQ(got.rejected, reference.rejected);
+  EXPECT_EQ(got.erased_key_present, reference.erased_key_present);
+}
+
 TEST(PipelinedIngestTest, SubmittedBatchesEndExactlyAsCommittedOnes) {
   const Outcome reference = reference_outcome();
   ASSERT_GT(reference.rows.size(), 1000u);
@@ -233,14 +248,7 @@ TEST(PipelinedIngestTest, SubmittedBatchesEndExactlyAsCommittedOnes) {
   ASSERT_TRUE(ingestor.flush(&last).ok());
   total += last;
   Outcome got = outcome(*run.log, run.dir.str());
-  EXPECT_EQ(got.log, reference.log);
-  EXPECT_EQ(got.ids, reference.ids);
-  EXPECT_EQ(got.state, reference.state);
-  EXPECT_EQ(got.rows.size(), reference.rows.size());
-  EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
-  EXPECT_EQ(got.offsets, reference.offsets);
-  EXPECT_EQ(got.rejected, reference.rejected);
-  EXPECT_FALSE(got.erased_key_present);
+  expect_same_outcome(got, reference);
   EXPECT_GT(total.duplicates, 0u);
   EXPECT_GT(total.skipped, 0u);
   EXPECT_EQ(run.metrics.ingested.load(), total.appended);
@@ -275,12 +283,7 @@ TEST(PipelinedIngestTest, AFailedCommitDropsTheBatchFoldedOnItAndARestartEndsThe
   for (const auto& b : deliveries().batches) ASSERT_TRUE(restarted.submit(b).ok());
   ASSERT_TRUE(restarted.flush().ok());
   Outcome got = outcome(*run.log, run.dir.str());
-  EXPECT_EQ(got.log, reference.log);
-  EXPECT_EQ(got.ids, reference.ids);
-  EXPECT_EQ(got.state, reference.state);
-  EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
-  EXPECT_EQ(got.offsets, reference.offsets);
-  EXPECT_EQ(got.rejected, reference.rejected);
+  expect_same_outcome(got, reference);
 }
 
 // With a projection store, the batches write no projection row: the
@@ -301,8 +304,9 @@ TEST(PipelinedIngestTest, WithAProjectionStoreTheCheckpointsWriteTheRowsOfTheFol
       if (!st.ok()) break;
     }
     ASSERT_FALSE(st.ok());
-    // ...with the rows brought up to what was committed
+    // ...with the rows and the rules' state brought up to what was committed
     EXPECT_TRUE(run.log->projections_behind().empty());
+    EXPECT_TRUE(run.log->rule_state_behind().empty());
   }
   {
     Sink sink;  // ...and restarts
@@ -315,13 +319,50 @@ TEST(PipelinedIngestTest, WithAProjectionStoreTheCheckpointsWriteTheRowsOfTheFol
     EXPECT_GT(run.metrics.checkpoints.load(), 3u);
   }
   Outcome got = outcome(*run.log, run.dir.str());
-  EXPECT_EQ(got.log, reference.log);
-  EXPECT_EQ(got.ids, reference.ids);
-  EXPECT_EQ(got.state, reference.state);
-  EXPECT_EQ(got.rows.size(), reference.rows.size());
-  EXPECT_TRUE(got.rows == reference.rows) << "projection rows differ";
-  EXPECT_EQ(got.offsets, reference.offsets);
-  EXPECT_FALSE(got.erased_key_present);
+  expect_same_outcome(got, reference);
+}
+
+// An engine killed between checkpoints leaves the projection rows and the
+// rules' state short of the log (their marks say from where); the catch-ups
+// a start runs complete both, and ingest resumes as if nothing happened: no
+// event is rejected for a state that lost its last changes.
+TEST(PipelinedIngestTest, AKillBetweenCheckpointsIsCaughtUpFromTheLogAtStart) {
+  const Outcome reference = reference_outcome();
+  DataDir run;
+  const auto& batches = deliveries().batches;
+  const size_t half = batches.size() / 2;
+  {
+    Sink sink;
+    ProjectionStore store(*run.log, ReturnsPolicy{});
+    IngestOptions options{"carelog.events", {}, {}};
+    options.checkpoint_records = 2500;
+    options.checkpoint_interval = std::chrono::hours(1);
+    Ingestor ingestor(*run.log, options, run.metrics, &sink, &store);
+    for (size_t i = 0; i < half; ++i) ASSERT_TRUE(ingestor.submit(batches[i]).ok());
+    EXPECT_GT(run.metrics.checkpoints.load(), 0u);
+    // Killed here (the last batch's commit completes: the destructor waits
+    // for it): what changed since the last checkpoint was in memory only.
+  }
+  ASSERT_FALSE(run.log->rule_state_behind().empty());
+  ASSERT_FALSE(run.log->projections_behind().empty());
+  const Outcome killed = outcome(*run.log, run.dir.str());
+  uint64_t folded = 0;
+  ASSERT_TRUE(catch_up_rule_state(*run.log, folded).ok());
+  EXPECT_GT(folded, 0u);
+  ASSERT_TRUE(catch_up_projections(*run.log, ProjectorOptions{}, folded).ok());
+  EXPECT_TRUE(run.log->rule_state_behind().empty());
+  EXPECT_TRUE(outcome(*run.log, run.dir.str()).state != killed.state) << "the catch-up wrote no lost change";
+  {
+    Sink sink;
+    ProjectionStore store(*run.log, ReturnsPolicy{});
+    IngestOptions options{"carelog.events", {}, {}};
+    options.checkpoint_records = 2500;
+    Ingestor restarted(*run.log, options, run.metrics, &sink, &store);
+    for (const auto& b : batches) ASSERT_TRUE(restarted.submit(b).ok());
+    ASSERT_TRUE(restarted.checkpoint().ok());
+  }
+  Outcome got = outcome(*run.log, run.dir.str());
+  expect_same_outcome(got, reference);
 }
 
 }  // namespace
