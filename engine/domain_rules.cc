@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -58,7 +59,7 @@ class Rules {
       }
       o.items.push_back({i.sku, i.item_price.cents});
     }
-    s_.put_order(b_, p_, seller_, d.order_id, o);
+    s_.put_order(b_, p_, seller_, d.order_id, std::move(o));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const OrderShipped& d) {
@@ -122,7 +123,7 @@ class Rules {
         }
       }
     }
-    s_.put_return(b_, p_, seller_, d.return_id, r);
+    s_.put_return(b_, p_, seller_, d.return_id, std::move(r));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const ReturnAuthorized& d) {
@@ -132,16 +133,18 @@ class Rules {
       return reject(reject::kAlreadyAuthorized, "data.return_id", "return " + d.return_id + " is already authorized");
     }
     if (terminal(r->status)) return terminal_return(d.return_id, r->status);
-    r->status = ReturnStatus::kAuthorized;
-    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    ReturnState next = *r;
+    next.status = ReturnStatus::kAuthorized;
+    s_.put_return(b_, p_, seller_, d.return_id, std::move(next));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const ReturnClosed& d) {
     auto r = s_.return_request(p_, seller_, d.return_id);
     if (!r) return unknown_return(d.return_id);
     if (terminal(r->status)) return terminal_return(d.return_id, r->status);
-    r->status = ReturnStatus::kClosed;
-    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    ReturnState next = *r;
+    next.status = ReturnStatus::kClosed;
+    s_.put_return(b_, p_, seller_, d.return_id, std::move(next));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const ReturnCancelled& d) {
@@ -152,16 +155,18 @@ class Rules {
       return reject(reject::kReturnAlreadyActed, "data.return_id",
                     "return " + d.return_id + " cannot be cancelled: the seller has already acted");
     }
-    r->status = ReturnStatus::kCancelled;
-    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    ReturnState next = *r;
+    next.status = ReturnStatus::kCancelled;
+    s_.put_return(b_, p_, seller_, d.return_id, std::move(next));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const ReturnItemReceived& d) {
     auto r = s_.return_request(p_, seller_, d.return_id);
     if (!r) return unknown_return(d.return_id);
     if (terminal(r->status)) return terminal_return(d.return_id, r->status);
-    r->item_received = true;
-    s_.put_return(b_, p_, seller_, d.return_id, *r);
+    ReturnState next = *r;
+    next.item_received = true;
+    s_.put_return(b_, p_, seller_, d.return_id, std::move(next));
     return std::nullopt;
   }
   std::optional<Rejection> operator()(const RefundIssued& d) {
@@ -170,7 +175,7 @@ class Rules {
     }
     auto order = s_.order(p_, seller_, d.order_id);
     if (!order) return unknown_order("data.order_id", d.order_id);
-    std::optional<ReturnState> ret;
+    const ReturnState* ret = nullptr;
     if (d.return_id) {
       ret = s_.return_request(p_, seller_, *d.return_id);
       if (!ret) return unknown_return(*d.return_id);
@@ -189,16 +194,20 @@ class Rules {
                     "refunds would total " + std::to_string(order->refunded_cents + d.amount.cents) +
                         " cents, the order was paid " + std::to_string(order->paid_cents));
     }
-    order->refunded_cents += d.amount.cents;
-    s_.put_order(b_, p_, seller_, d.order_id, *order);
-    if (ret) {
-      ret->refunded_cents += d.amount.cents;
-      bool reaches_value = ret->value_cents > 0 && ret->refunded_cents >= ret->value_cents;
+    // (Copies first: a put may move what the views show.)
+    std::optional<ReturnState> ret_next;
+    if (ret) ret_next = *ret;
+    OrderState order_next = *order;
+    order_next.refunded_cents += d.amount.cents;
+    s_.put_order(b_, p_, seller_, d.order_id, std::move(order_next));
+    if (ret_next) {
+      ret_next->refunded_cents += d.amount.cents;
+      bool reaches_value = ret_next->value_cents > 0 && ret_next->refunded_cents >= ret_next->value_cents;
       if ((d.refund_kind == RefundKind::kFull || reaches_value) &&
-          (ret->status == ReturnStatus::kRequested || ret->status == ReturnStatus::kAuthorized)) {
-        ret->status = ReturnStatus::kCompleted;
+          (ret_next->status == ReturnStatus::kRequested || ret_next->status == ReturnStatus::kAuthorized)) {
+        ret_next->status = ReturnStatus::kCompleted;
       }
-      s_.put_return(b_, p_, seller_, *d.return_id, *ret);
+      s_.put_return(b_, p_, seller_, *d.return_id, std::move(*ret_next));
     }
     s_.put_known(b_, p_, seller_, Known::kRefund, d.refund_id);
     return std::nullopt;
@@ -246,8 +255,9 @@ class Rules {
       return reject(reject::kOrderState, "data.order_id", "order " + id + " was already delivered");
     }
     // A late "shipped" after "delivered" does not move the order back.
-    if (!(to == OrderStatus::kShipped && o->status == OrderStatus::kDelivered)) o->status = to;
-    s_.put_order(b_, p_, seller_, id, *o);
+    OrderState next = *o;
+    if (!(to == OrderStatus::kShipped && o->status == OrderStatus::kDelivered)) next.status = to;
+    s_.put_order(b_, p_, seller_, id, std::move(next));
     return std::nullopt;
   }
   std::optional<Rejection> need_order_if(const std::optional<std::string>& id) {

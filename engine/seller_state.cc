@@ -119,32 +119,32 @@ SellerState::Entities& SellerState::entities(uint32_t p, std::string_view seller
   return *it->second;
 }
 
-std::optional<OrderState> SellerState::order(uint32_t p, std::string_view seller,
+const OrderState* SellerState::order(uint32_t p, std::string_view seller,
                                              std::string_view id) {
   const Entities& e = entities(p, seller);
-  if (auto it = e.orders.find(av(id)); it != e.orders.end()) return it->second.value;
-  return std::nullopt;
+  if (auto it = e.orders.find(av(id)); it != e.orders.end()) return &it->second.value;
+  return nullptr;
 }
 
-std::optional<ReturnState> SellerState::return_request(uint32_t p, std::string_view seller,
+const ReturnState* SellerState::return_request(uint32_t p, std::string_view seller,
                                                        std::string_view id) {
   const Entities& e = entities(p, seller);
-  if (auto it = e.returns.find(av(id)); it != e.returns.end()) return it->second.value;
-  return std::nullopt;
+  if (auto it = e.returns.find(av(id)); it != e.returns.end()) return &it->second.value;
+  return nullptr;
 }
 
-std::optional<ClaimState> SellerState::claim(uint32_t p, std::string_view seller,
+const ClaimState* SellerState::claim(uint32_t p, std::string_view seller,
                                              std::string_view id) {
   const Entities& e = entities(p, seller);
-  if (auto it = e.claims.find(av(id)); it != e.claims.end()) return it->second.value;
-  return std::nullopt;
+  if (auto it = e.claims.find(av(id)); it != e.claims.end()) return &it->second.value;
+  return nullptr;
 }
 
 bool SellerState::known(uint32_t p, std::string_view seller, Known kind, std::string_view id) {
   const Entities& e = entities(p, seller);
-  std::string k(1, static_cast<char>(kind));
-  k.append(id);
-  return e.known.contains(k);
+  known_key_.assign(1, static_cast<char>(kind));
+  known_key_.append(id);
+  return e.known.contains(known_key_);
 }
 
 template <>
@@ -157,14 +157,17 @@ template <>
 std::string SellerState::encode(const bool&) { return std::string(); }
 
 template <class T>
-void SellerState::put(Entities& e, Map<T>& map, std::string_view id, const T& value, LogBatch& b, char kind,
+void SellerState::put(Entities& e, Map<T>& map, std::string_view id, T value, LogBatch& b, char kind,
                       uint32_t p, std::string_view seller) {
-  auto [it, inserted] = map.try_emplace(std::string(id));
-  if (inserted) ++cached_;
+  auto it = map.find(av(id));
+  if (it == map.end()) {
+    it = map.try_emplace(std::string(id)).first;
+    ++cached_;
+  }
   Cached<T>& entry = it->second;
-  entry.value = value;
+  entry.value = std::move(value);
   if (!deferred_) {
-    b.put_state(make_key(p, seller, kind, id), encode(value));
+    b.put_state(make_key(p, seller, kind, id), encode(entry.value));
   } else if (!entry.dirty) {
     entry.dirty = true;
     ++e.dirty;
@@ -173,21 +176,21 @@ void SellerState::put(Entities& e, Map<T>& map, std::string_view id, const T& va
 }
 
 void SellerState::put_order(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id,
-                            const OrderState& o) {
+                            OrderState o) {
   Entities& e = entities(p, seller);
-  put(e, e.orders, id, o, b, kOrderKind, p, seller);
+  put(e, e.orders, id, std::move(o), b, kOrderKind, p, seller);
 }
 
 void SellerState::put_return(LogBatch& b, uint32_t p, std::string_view seller,
-                             std::string_view id, const ReturnState& r) {
+                             std::string_view id, ReturnState r) {
   Entities& e = entities(p, seller);
-  put(e, e.returns, id, r, b, kReturnKind, p, seller);
+  put(e, e.returns, id, std::move(r), b, kReturnKind, p, seller);
 }
 
 void SellerState::put_claim(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id,
-                            const ClaimState& c) {
+                            ClaimState c) {
   Entities& e = entities(p, seller);
-  put(e, e.claims, id, c, b, kClaimKind, p, seller);
+  put(e, e.claims, id, std::move(c), b, kClaimKind, p, seller);
 }
 
 void SellerState::put_known(LogBatch& b, uint32_t p, std::string_view seller, Known kind,

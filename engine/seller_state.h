@@ -75,15 +75,17 @@ class SellerState {
 
   // Reads see writes made through this object, committed or pending. The
   // first read of a seller loads all of its state (one prefix scan); from
-  // then on, what its entities do not hold does not exist.
-  std::optional<OrderState> order(uint32_t p, std::string_view seller, std::string_view id);
-  std::optional<ReturnState> return_request(uint32_t p, std::string_view seller, std::string_view id);
-  std::optional<ClaimState> claim(uint32_t p, std::string_view seller, std::string_view id);
+  // then on, what its entities do not hold does not exist. An entity is
+  // returned as a view (null: none), valid until the next put or trim: a
+  // rule copies what it changes, then puts the copy.
+  const OrderState* order(uint32_t p, std::string_view seller, std::string_view id);
+  const ReturnState* return_request(uint32_t p, std::string_view seller, std::string_view id);
+  const ClaimState* claim(uint32_t p, std::string_view seller, std::string_view id);
   bool known(uint32_t p, std::string_view seller, Known kind, std::string_view id);
 
-  void put_order(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, const OrderState&);
-  void put_return(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, const ReturnState&);
-  void put_claim(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, const ClaimState&);
+  void put_order(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, OrderState);
+  void put_return(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, ReturnState);
+  void put_claim(LogBatch& b, uint32_t p, std::string_view seller, std::string_view id, ClaimState);
   void put_known(LogBatch& b, uint32_t p, std::string_view seller, Known kind, std::string_view id);
 
   // Deferred: puts every dirty entity into `b` and counts it clean. The
@@ -125,7 +127,7 @@ class SellerState {
   size_t dirty_ = 0;
   size_t cached_ = 0;  // entities held, all sellers
   uint64_t clock_ = 0, trimmed_at_ = 0;
-  std::string key_;  // scratch
+  std::string key_, known_key_;  // scratch
   // Open addressing (absl): one probe of a control-byte group per lookup,
   // where a node-based map costs a bucket, a node and the key, each a cache
   // miss. Values are returned by copy, so elements may move on rehash.
@@ -137,8 +139,8 @@ class SellerState {
   const std::string& make_key(uint32_t p, std::string_view seller, char kind, std::string_view id);
   // Records a change of an entity (write-through or dirty).
   template <class T>
-  void put(Entities& e, Map<T>& map, std::string_view id, const T& value, LogBatch& b, char kind,
-           uint32_t p, std::string_view seller);
+  void put(Entities& e, Map<T>& map, std::string_view id, T value, LogBatch& b, char kind, uint32_t p,
+           std::string_view seller);
   template <class T>
   static std::string encode(const T& value);
 };
