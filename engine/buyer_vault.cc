@@ -155,11 +155,13 @@ bool seal_record(const LogRecord& plain, LogBatch& batch, LogRecord& sealed, std
   return true;
 }
 
-void unseal_record(const EventLog& log, LogRecord& r) {
-  if (r.sealed_for.empty()) return;
-  std::optional<std::string> key = log.vault_get(vault_key_row(r.event.seller_id, r.sealed_for));
-  if (key && key->size() != kKeyBytes) key.reset();
-  bool intact = key.has_value();
+namespace {
+
+// Opens the sealed fields of `r.event` with `key` (null: erased); false when
+// any stays closed (it then reads kErasedText).
+bool open_fields(const std::string* key, LogRecord& r) {
+  if (key && key->size() != kKeyBytes) key = nullptr;
+  bool intact = key != nullptr;
   Event& e = r.event;
   for_each_buyer_text(e, [&](std::string& text, char field) {
     std::optional<std::string> plain;
@@ -167,6 +169,32 @@ void unseal_record(const EventLog& log, LogRecord& r) {
     if (!plain) intact = false;
     text = plain ? std::move(*plain) : std::string(kErasedText);
   });
+  return intact;
+}
+
+}  // namespace
+
+const std::optional<std::string>& VaultKeyCache::key(std::string_view seller, std::string_view buyer) {
+  row_ = row('K', seller, buyer);
+  auto it = keys_.find(row_);
+  if (it != keys_.end()) return it->second;
+  if (keys_.size() >= capacity_) keys_.clear();
+  return keys_.emplace(row_, log_.vault_get(row_)).first->second;
+}
+
+void unseal_event(VaultKeyCache& keys, LogRecord& r) {
+  r.original.clear();
+  if (r.sealed_for.empty()) return;
+  const std::optional<std::string>& key = keys.key(r.event.seller_id, r.sealed_for);
+  open_fields(key ? &*key : nullptr, r);
+}
+
+void unseal_record(const EventLog& log, LogRecord& r) {
+  if (r.sealed_for.empty()) return;
+  std::optional<std::string> key = log.vault_get(vault_key_row(r.event.seller_id, r.sealed_for));
+  if (key && key->size() != kKeyBytes) key.reset();
+  const bool intact = open_fields(key ? &*key : nullptr, r);
+  Event& e = r.event;
   std::optional<std::string> original;
   if (key && intact) original = open_sealed(r.original, *key, aad(e, 'o'));
   r.original = original ? std::move(*original) : encode_json(e);

@@ -25,6 +25,8 @@
 #include <string>
 #include <string_view>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "engine/event_log.h"
 #include "events/event.h"
 
@@ -47,6 +49,28 @@ bool seal_record(const LogRecord& plain, LogBatch& batch, LogRecord& sealed, std
 // Turns a record read from the log back into its plain form (or its erased
 // form when the key is gone).
 void unseal_record(const EventLog& log, LogRecord& r);
+
+// The buyer keys one scan of the log reads, each looked up in the vault
+// once (a fold meets the same buyers again and again). Holds at most
+// `capacity` keys (then starts again empty). A key erased after it was
+// cached still opens what this cache opens: a scan that may meet an erasure
+// (an online rebuild) refolds the erased sellers after it (replay.h).
+class VaultKeyCache {
+ public:
+  explicit VaultKeyCache(const EventLog& log, size_t capacity = 100'000) : log_(log), capacity_(capacity) {}
+  // The key of (seller, buyer), nullopt when the vault has none.
+  const std::optional<std::string>& key(std::string_view seller, std::string_view buyer);
+
+ private:
+  const EventLog& log_;
+  size_t capacity_;
+  std::string row_;  // scratch
+  absl::flat_hash_map<std::string, std::optional<std::string>> keys_;  // by vault key row
+};
+
+// As unseal_record, for a fold: opens the event's buyer text only and
+// leaves `r.original` empty (no fold reads it).
+void unseal_event(VaultKeyCache& keys, LogRecord& r);
 
 std::string vault_key_row(std::string_view seller, std::string_view buyer);
 

@@ -226,7 +226,12 @@ std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id)
 }
 
 std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id) const {
-  return std::make_unique<SnapshotSellerRows>(db_.get(), projections(),
+  return seller_rows(partition, seller_id, projections());
+}
+
+std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id,
+                                                  GenerationPtr generation) const {
+  return std::make_unique<SnapshotSellerRows>(db_.get(), std::move(generation),
                                               projection_row_key(partition, seller_id, ""));
 }
 
@@ -467,6 +472,16 @@ Status EventLog::set_source_topic(const std::string& topic) {
 }
 
 Status EventLog::scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const {
+  return scan_records(partition, from_seq, fn, nullptr);
+}
+
+Status EventLog::scan_events(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const {
+  VaultKeyCache keys(*this);
+  return scan_records(partition, from_seq, fn, &keys);
+}
+
+Status EventLog::scan_records(uint32_t partition, uint64_t from_seq, const RecordFn& fn,
+                              VaultKeyCache* keys) const {
   // A scan reads each block once: kept out of the block cache, its blocks
   // do not evict the rows a fold reads again and again (a replay streamed
   // the whole log through the 128 MiB cache; docs/PERFORMANCE.md at 397ef6b, in git).
@@ -483,7 +498,11 @@ Status EventLog::scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn)
       return Status::Error("partition " + std::to_string(partition) + ": " +
                            rec.rejection().message);
     }
-    unseal_record(*this, rec.value());
+    if (keys) {
+      unseal_event(*keys, rec.value());
+    } else {
+      unseal_record(*this, rec.value());
+    }
     if (!fn(rec.value(), body)) break;
   }
   return to_status(it->status(), "log scan");

@@ -92,6 +92,7 @@ struct EventLogOptions {
 };
 
 class EventLog;
+class VaultKeyCache;
 
 // One generation of the projections' rows (a column family). Generation 1 is
 // the family named "projections", generation N > 1 "projections.N".
@@ -250,6 +251,9 @@ class EventLog {
   // returns false. Records that fail to decode are passed as errors to `on_corrupt`.
   using RecordFn = std::function<bool(const LogRecord&, std::string_view body)>;
   Status scan(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const;
+  // The same as the folds read records: buyer text opened (each buyer's key
+  // looked up once per scan), `original` left empty.
+  Status scan_events(uint32_t partition, uint64_t from_seq, const RecordFn& fn) const;
   // Raw key/value walk of one partition (audit: sees gaps and corrupt bytes).
   using RawFn = std::function<bool(uint64_t seq, std::string_view value)>;
   Status scan_raw(uint32_t partition, const RawFn& fn) const;
@@ -306,6 +310,9 @@ class EventLog {
   // A consistent read-only view of one seller's projection rows (a RocksDB
   // snapshot taken now); safe to use from any thread.
   std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id) const;
+  // The same in `generation` (one a rebuild is folding, say).
+  std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id,
+                                          GenerationPtr generation) const;
   // The record at (partition, seq), if present.
   std::optional<LogRecord> read_record(uint32_t partition, uint64_t seq) const;
 
@@ -336,6 +343,8 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* log_family() { return log_cf_; }
 
  private:
+  // scan() (keys null) or scan_events() (keys set).
+  Status scan_records(uint32_t partition, uint64_t from_seq, const RecordFn& fn, VaultKeyCache* keys) const;
   friend class LogBatch;
   EventLog() = default;
   std::unique_ptr<rocksdb::DB> db_;
