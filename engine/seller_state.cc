@@ -88,6 +88,11 @@ const std::string& SellerState::make_key(uint32_t p, std::string_view seller, ch
 }
 
 SellerState::Entities& SellerState::entities(uint32_t p, std::string_view seller) {
+  // The rules ask several times per event about the same seller.
+  if (last_ && last_partition_ == p && last_seller_ == seller) {
+    last_->last_used = ++clock_;
+    return *last_;
+  }
   key_.clear();
   put_be32(key_, p);
   key_.append(seller);
@@ -116,6 +121,9 @@ SellerState::Entities& SellerState::entities(uint32_t p, std::string_view seller
     cached_ += e.size();
   }
   it->second->last_used = ++clock_;
+  last_ = it->second.get();
+  last_partition_ = p;
+  last_seller_.assign(seller);
   return *it->second;
 }
 
@@ -239,6 +247,7 @@ void SellerState::write_dirty(LogBatch& b) {
 }
 
 void SellerState::drop_cache() {
+  last_ = nullptr;
   sellers_.clear();
   dirty_ = 0;
   cached_ = 0;
@@ -248,6 +257,7 @@ bool SellerState::over_limit() const { return cached_ > max_cached_; }
 
 void SellerState::trim_cache() {
   if (!over_limit()) return;
+  last_ = nullptr;
   // First the sellers not used since the trim before; then, if that is not
   // enough, every clean one (they load again on next use).
   const uint64_t cold_before = std::exchange(trimmed_at_, clock_);

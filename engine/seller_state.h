@@ -132,6 +132,10 @@ class SellerState {
   // where a node-based map costs a bucket, a node and the key, each a cache
   // miss. Values are returned by copy, so elements may move on rehash.
   absl::flat_hash_map<std::string, std::unique_ptr<Entities>> sellers_;  // by be32 partition + seller
+  // The seller entities() found last (null: none, or dropped since).
+  Entities* last_ = nullptr;
+  uint32_t last_partition_ = 0;
+  std::string last_seller_;
 
   // The seller's entities, loaded when not cached.
   Entities& entities(uint32_t p, std::string_view seller);

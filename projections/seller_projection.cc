@@ -431,12 +431,13 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
 
 // ---- order history (order_history.cc) ----
 void SellerProjection::fold_history(const Event& ev, uint64_t seq, const std::array<uint8_t, 32>& hash) {
+  // (Pointers to ids of the event or to values of the maps: each map's
+  // values stay in place until fold_history inserts into that map again.)
   auto lookup = [](const absl::flat_hash_map<std::string, std::string>& map,
-                   const std::optional<std::string>& id) -> std::optional<std::string> {
-    if (!id || id->empty()) return std::nullopt;
+                   const std::optional<std::string>& id) -> const std::string* {
+    if (!id || id->empty()) return nullptr;
     auto it = map.find(*id);
-    if (it == map.end()) return std::nullopt;
-    return it->second;
+    return it == map.end() ? nullptr : &it->second;
   };
   auto tie_message = [&](const std::string& message_id, const std::string& thread_id,
                          const std::string& order_id) {
@@ -446,47 +447,54 @@ void SellerProjection::fold_history(const Event& ev, uint64_t seq, const std::ar
       new_history_ids_.emplace_back(history_row::kThread, thread_id);
     }
   };
-  const std::optional<std::string> order_id = std::visit(
-      [&](const auto& d) -> std::optional<std::string> {
+  std::string message_order;  // a message's order found through the maps tie_message writes
+  const std::string* order_id = std::visit(
+      [&](const auto& d) -> const std::string* {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, OrderPlaced> || std::is_same_v<T, OrderShipped> ||
                       std::is_same_v<T, OrderDelivered> || std::is_same_v<T, OrderCancelled> ||
                       std::is_same_v<T, RefundIssued> || std::is_same_v<T, FeedbackReceived>) {
-          return d.order_id;
+          return &d.order_id;
         } else if constexpr (std::is_same_v<T, ReturnRequested>) {
           history_return_order[d.return_id] = d.order_id;
           new_history_ids_.emplace_back(history_row::kReturn, d.return_id);
-          return d.order_id;
+          return &d.order_id;
         } else if constexpr (std::is_same_v<T, ClaimFiled>) {
           history_claim_order[d.claim_id] = d.order_id;
           new_history_ids_.emplace_back(history_row::kClaim, d.claim_id);
-          return d.order_id;
+          return &d.order_id;
         } else if constexpr (std::is_same_v<T, ReturnAuthorized> || std::is_same_v<T, ReturnClosed> ||
                              std::is_same_v<T, ReturnCancelled> || std::is_same_v<T, ReturnItemReceived>) {
           return lookup(history_return_order, d.return_id);
         } else if constexpr (std::is_same_v<T, ClaimDecided>) {
           return lookup(history_claim_order, d.claim_id);
         } else if constexpr (std::is_same_v<T, MessageReceived> || std::is_same_v<T, MessageSent>) {
-          std::optional<std::string> order = d.order_id;
+          const std::string* order = d.order_id ? &*d.order_id : nullptr;
           if constexpr (std::is_same_v<T, MessageSent>) {
             if (!order) order = lookup(history_message_order, d.in_reply_to);
           }
           if (!order) order = lookup(history_thread_order, d.thread_id);
-          if (order) tie_message(d.message_id, d.thread_id, *order);
-          return order;
+          if (!order) return nullptr;
+          message_order = *order;  // (tie_message writes the maps `order` may point into)
+          tie_message(d.message_id, d.thread_id, message_order);
+          return &message_order;
         } else if constexpr (std::is_same_v<T, MessageNoResponseNeeded>) {
           return lookup(history_message_order, d.message_id);
         } else if constexpr (std::is_same_v<T, NotificationRequested>) {
-          if (auto order = lookup(history_return_order, d.return_id)) return order;
+          if (const std::string* order = lookup(history_return_order, d.return_id)) return order;
           return lookup(history_message_order, d.message_id);
         } else {
-          return std::nullopt;  // settings, erasure requests
+          return nullptr;  // settings, erasure requests
         }
       },
       ev.data);
   if (!order_id || order_id->empty()) return;
   std::vector<uint64_t>& seqs = history[*order_id];
-  seqs.insert(std::upper_bound(seqs.begin(), seqs.end(), seq), seq);
+  if (seqs.empty() || seqs.back() < seq) {
+    seqs.push_back(seq);  // (the usual case: folded in log order)
+  } else {
+    seqs.insert(std::upper_bound(seqs.begin(), seqs.end(), seq), seq);
+  }
   new_history_.push_back(NewHistoryEvent{*order_id, seq, hash});
 }
 

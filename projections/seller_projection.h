@@ -37,6 +37,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include "projections/index_set.h"
 #include "projections/order_facts.h"
 #include "projections/projection.h"
 #include "projections/response_times.h"
@@ -240,7 +241,7 @@ class SellerProjection {
   Watermarks written_;
   bool meta_changed_ = false;
   bool returns_changed_ = false;
-  absl::flat_hash_set<uint32_t> changed_orders_, changed_messages_, changed_returns_, changed_threads_;
+  IndexSet changed_orders_, changed_messages_, changed_returns_, changed_threads_;
   std::vector<std::pair<std::string, std::string>> new_claims_;  // claim id, order id
   std::set<std::string> changed_settings_;                        // marketplaces
   std::vector<NewSettings> new_settings_;
