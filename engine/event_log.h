@@ -290,14 +290,15 @@ class EventLog {
   // stops short of the head (a rebuild --until); empty when it is complete.
   std::map<uint32_t, uint64_t> projected_through() const;
   // Per partition, the last seq whose projection rows are written when an
-  // engine's in-memory projections hold more (engine/projection_store.h:
-  // the rows are written at checkpoints); empty after a checkpoint. Unlike
+  // engine's in-memory projections may hold more (engine/projection_store.h:
+  // the rows are written at checkpoints, which move these marks to the
+  // heads they cover); the rows stop short where a mark is below the head. Unlike
   // projected_through, the log past these marks belongs in every answer.
   // set_projected_through and activate_generation remove them too.
   std::map<uint32_t, uint64_t> projections_behind() const;
   // Per partition, the last seq the domain rules' state (the state column
   // family) holds when an engine holds more in memory (seller_state.h:
-  // written at checkpoints); empty after a checkpoint. A rebuild leaves
+  // written at checkpoints, which move these marks to their heads). A rebuild leaves
   // them (it does not touch that state).
   std::map<uint32_t, uint64_t> rule_state_behind() const;
   Status set_projected_through(const std::map<uint32_t, uint64_t>& through);

@@ -2,7 +2,10 @@
 
 #include "engine/erasure.h"
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 
 #include "engine/domain_rules.h"
 #include "engine/replay.h"
@@ -47,7 +50,8 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
       state_(log, /*max_cached_entities=*/500'000, /*deferred=*/store != nullptr),
       projector_(log, options_.projector),
       store_(store),
-      last_checkpoint_(std::chrono::steady_clock::now()) {
+      last_checkpoint_(std::chrono::steady_clock::now()),
+      preparer_decoder_(options_.decoder) {
   metrics_.log_events = log_.approximate_event_count();
   // A mark left in place (no catch-up yet) says since when: it must stay.
   if (store_) {
@@ -65,8 +69,9 @@ void Ingestor::mark_projections_behind(uint32_t partition, LogBatch& batch) {
     marks_generation_ = generation;
   }
   if (!marked_.insert(partition).second) return;
-  // No batch since the checkpoint (or the start) appended to it: the rows
-  // are complete up to its committed head.
+  // No mark yet (the first append since the start, or since a catch-up or
+  // a switch removed them): the rows are complete up to its committed head.
+  // From here on checkpoints move the mark.
   batch.set_projections_behind(partition, log_.head(partition).seq);
 }
 
@@ -80,35 +85,66 @@ Status Ingestor::checkpoint(BatchResult* committed) {
   if (committed) *committed = {};
   Status st = flush(committed);
   if (!st.ok() || !store_) return st;
-  if (!in_flight_) start_checkpoint();  // (else flush started one)
-  return finish_in_flight(nullptr);
+  if (checkpoint_in_flight_) {  // (one flush() started)
+    BatchResult more;
+    st = finish_checkpoint_in_flight(&more);
+    if (committed) *committed += more;
+    if (!st.ok()) return st;
+  }
+  start_checkpoint();
+  return finish_checkpoint_in_flight(nullptr);
 }
 
 void Ingestor::start_checkpoint() {
   auto pending = std::make_unique<Pending>();
   pending->started = std::chrono::steady_clock::now();
   pending->checkpoint = true;
+  // (Every record folded is committed: the heads read here are the folded ones.)
   pending->batch = store_->begin_checkpoint(log_, /*gated=*/true);
-  // The rules' state changed since the last checkpoint goes with it.
+  // The rules' state changed since the last checkpoint goes with it, and
+  // its marks move to the heads.
   state_.write_dirty(*pending->batch);
-  for (const auto& [p, seq] : log_.rule_state_behind()) pending->batch->clear_rule_state_behind(p);
+  for (const auto& [p, seq] : log_.rule_state_behind()) {
+    pending->batch->set_rule_state_behind(p, log_.head(p).seq);
+  }
   Pending* p = pending.get();
-  p->commit = committer_.post([this, p] {
+  p->commit = checkpointer_.post([this, p] {
     Status s = log_.commit(*p->batch);
     p->batch->close_gate();
+    p->committed_at = std::chrono::steady_clock::now();
     return s;
   });
-  in_flight_ = std::move(pending);
-  marked_.clear();  // the checkpoint removes every mark before the next batch commits
-  rule_marked_.clear();
+  checkpoint_in_flight_ = std::move(pending);
   appended_since_checkpoint_ = 0;
   last_checkpoint_ = std::chrono::steady_clock::now();
 }
 
+bool Ingestor::checkpoint_committed() const {
+  return checkpoint_in_flight_ &&
+         checkpoint_in_flight_->commit.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+Status Ingestor::finish_checkpoint_in_flight(BatchResult* committed) {
+  if (committed) *committed = {};
+  if (!checkpoint_in_flight_) return Status::Ok();
+  Status st = checkpoint_in_flight_->commit.get();
+  std::unique_ptr<Pending> done = std::move(checkpoint_in_flight_);
+  finish_checkpoint(*done, st);
+  if (st.ok()) {
+    // Every entity the rules' state wrote is durable now: clean sellers may go.
+    state_.trim_cache();
+    return st;
+  }
+  // The store and the rules' state count what it held as written: they are
+  // rebuilt from the committed log, once the batch in flight is in it.
+  st = Status::Error("projections checkpoint: " + st.message());
+  if (Status before = finish_in_flight(committed); !before.ok()) return before;  // (recovered there)
+  return recover(st);
+}
+
 void Ingestor::finish_checkpoint(const Pending& done, const Status& st) {
   store_->end_checkpoint(st);
-  metrics_.checkpoint_seconds.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count());
+  metrics_.checkpoint_seconds.observe(std::chrono::duration<double>(done.committed_at - done.started).count());
   metrics_.checkpoints += 1;
   metrics_.projection_bytes = store_->memory_bytes();
   metrics_.projection_sellers = store_->sellers_loaded();
@@ -188,6 +224,7 @@ BatchResult& BatchResult::operator+=(const BatchResult& o) {
 
 Ingestor::~Ingestor() {
   if (in_flight_ && in_flight_->commit.valid()) in_flight_->commit.wait();
+  if (checkpoint_in_flight_ && checkpoint_in_flight_->commit.valid()) checkpoint_in_flight_->commit.wait();
 }
 
 Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* result) {
@@ -200,7 +237,9 @@ Status Ingestor::ingest(std::span<const SourceRecord> records, BatchResult* resu
 
 Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* committed) {
   if (committed) *committed = {};
-  if (store_ && checkpoint_due()) {  // flush() writes it once nothing is in flight
+  if (store_ && (checkpoint_due() || checkpoint_committed())) {
+    // flush() starts one once no batch is in flight (and takes the outcome
+    // of the one before).
     BatchResult before;
     Status st = flush(&before);
     if (committed) *committed += before;
@@ -236,11 +275,53 @@ Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* comm
 Status Ingestor::flush(BatchResult* committed) {
   Status st = finish_in_flight(committed);
   if (!st.ok()) return st;
-  state_.trim_cache();
-  st = carry_out_erasures();
-  // Nothing is in flight: a checkpoint now is consistent.
+  // The checkpoint in flight commits beside the batches that follow it; it
+  // is waited for when done, before the next one, and before an erasure
+  // (which rewrites rows the checkpoint may hold).
+  const bool erasures = !log_.pending_erasures().empty();
+  if (checkpoint_in_flight_ && (erasures || checkpoint_committed() || (store_ && checkpoint_due()))) {
+    BatchResult more;
+    st = finish_checkpoint_in_flight(&more);
+    if (committed) *committed += more;
+    if (!st.ok()) return st;
+  }
+  // (With a checkpoint in flight, entities counted clean may not be durable yet.)
+  if (!checkpoint_in_flight_) state_.trim_cache();
+  if (erasures) st = carry_out_erasures();
+  // No batch is in flight: a checkpoint now is consistent.
   if (st.ok() && store_ && checkpoint_due()) start_checkpoint();
   return st;
+}
+
+Status Ingestor::recover(Status failed) {
+  // A checkpoint in flight writes rows the catch-up below rewrites: it ends
+  // first (its outcome does not matter: the marks say where the rows stop).
+  if (checkpoint_in_flight_) {
+    Status st = checkpoint_in_flight_->commit.get();
+    finish_checkpoint(*checkpoint_in_flight_, st);
+    checkpoint_in_flight_.reset();
+  }
+  // The cache holds the failed batch's writes and those of any batch folded
+  // after it: all go, and offsets are read again from the log.
+  state_.drop_cache();
+  if (store_) {
+    // The projections in memory may hold the failed batch: they go, and
+    // the rows are brought up to the committed log (they stop short of it
+    // since the last checkpoint), from which they load again.
+    store_->clear();
+    uint64_t folded = 0;
+    if (Status caught_up = catch_up_projections(log_, options_.projector, folded); !caught_up.ok()) {
+      failed = Status::Error(failed.message() + "; and the projections could not catch up: " + caught_up.message());
+    }
+    marks_generation_ = 0;  // read the marks again
+    // The rules' state lost its dirty entities with the cache.
+    if (Status caught_up = catch_up_rule_state(log_, folded); !caught_up.ok()) {
+      failed = Status::Error(failed.message() + "; and the rules' state could not catch up: " + caught_up.message());
+    }
+    rule_marked_.clear();  // (the catch-up removed them)
+  }
+  next_offset_.clear();
+  return failed;
 }
 
 Status Ingestor::commit(Pending& pending) {
@@ -261,34 +342,7 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
   if (!in_flight_) return Status::Ok();
   std::unique_ptr<Pending> done = std::move(in_flight_);
   Status st = done->commit.get();
-  if (done->checkpoint) {
-    finish_checkpoint(*done, st);
-    if (!st.ok()) st = Status::Error("projections checkpoint: " + st.message());
-  }
-  if (!st.ok()) {
-    // The cache holds this batch's writes and those of any batch folded
-    // after it: all go, and offsets are read again from the log.
-    state_.drop_cache();
-    if (store_) {
-      // The projections in memory may hold the failed batch: they go, and
-      // the rows are brought up to the committed log (they stop short of it
-      // since the last checkpoint), from which they load again.
-      store_->clear();
-      uint64_t folded = 0;
-      if (Status caught_up = catch_up_projections(log_, options_.projector, folded); !caught_up.ok()) {
-        st = Status::Error(st.message() + "; and the projections could not catch up: " + caught_up.message());
-      }
-      marks_generation_ = 0;  // read the marks again
-      // The rules' state lost its dirty entities with the cache.
-      if (Status caught_up = catch_up_rule_state(log_, folded); !caught_up.ok()) {
-        st = Status::Error(st.message() + "; and the rules' state could not catch up: " + caught_up.message());
-      }
-      rule_marked_.clear();  // (the catch-up removed them)
-    }
-    next_offset_.clear();
-    return st;
-  }
-  if (done->checkpoint) return Status::Ok();
+  if (!st.ok()) return recover(st);
   for (auto& [partition, next] : done->next_offsets) next_offset_[partition] = next;
   const BatchResult& res = done->result;
   appended_since_checkpoint_ += res.appended + res.derived;
@@ -313,26 +367,31 @@ Status Ingestor::carry_out_erasures() {
   return Status::Ok();
 }
 
+void Ingestor::prepare(std::span<Prepared> records, JsonDecoder& decoder) const {
+  std::vector<std::pair<std::string_view, std::string_view>> probes;
+  std::vector<Prepared*> probed;
+  probes.reserve(records.size());
+  probed.reserve(records.size());
+  for (Prepared& d : records) {
+    d.event = decoder.decode(d.rec->value, d.rec->key);
+    if (!d.event) continue;
+    encode_binary(d.event.value(), d.binary);
+    d.digest = content_digest(d.binary);
+    probes.emplace_back(d.event.value().seller_id, d.event.value().event_id);
+    probed.push_back(&d);
+  }
+  std::vector<std::optional<EventIdEntry>> in_log = log_.find_event_ids(probes);
+  for (size_t i = 0; i < probed.size(); ++i) probed[i]->in_log = std::move(in_log[i]);
+}
+
 void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
   LogBatch& batch = *pending.batch;
   BatchResult& res = pending.result;
   std::map<uint32_t, int64_t>& batch_next = pending.next_offsets;
 
-  // First pass: the records not delivered before, decoded, with their
-  // binary form and digest; then whether their ids are in the log, in one
-  // MultiGet (ids this batch or the one in flight wrote are found in the
-  // second pass, LogBatch::pending_event_id).
-  struct Decoded {
-    const SourceRecord* rec;
-    Result<Event> event;
-    std::string binary;
-    std::array<uint8_t, 16> digest{};
-    size_t probe = 0;  // index into `probes` (decoded ones)
-  };
-  std::vector<Decoded> decoded;
+  // The records not delivered before.
+  std::vector<Prepared> decoded;
   decoded.reserve(records.size());
-  std::vector<std::pair<std::string_view, std::string_view>> probes;
-  probes.reserve(records.size());
   for (const SourceRecord& rec : records) {
     // Below the committed offset, or the offset the batch in flight reaches,
     // or this batch's own: delivered before.
@@ -348,18 +407,57 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
       continue;
     }
     batch_next[rec.partition] = rec.next_offset;
-    decoded.push_back(Decoded{&rec, decoder_.decode(rec.value, rec.key), {}, {}, 0});
+    decoded.push_back(Prepared{&rec, Result<Event>(Rejection{}), {}, {}, std::nullopt});
   }
-  for (Decoded& d : decoded) {  // (the vector no longer moves: views into it hold)
-    if (!d.event) continue;
-    encode_binary(d.event.value(), d.binary);
-    d.digest = content_digest(d.binary);
-    d.probe = probes.size();
-    probes.emplace_back(d.event.value().seller_id, d.event.value().event_id);
-  }
-  const std::vector<std::optional<EventIdEntry>> in_log = log_.find_event_ids(probes);
 
-  for (Decoded& d : decoded) {
+  // Prepared (prepare()) chunk by chunk on the preparing thread while this
+  // one folds the chunks before; a small batch on this thread. `ready`: the
+  // records prepared so far (the vector no longer moves: views into it hold).
+  const size_t n = decoded.size();
+  std::atomic<size_t> ready{0};
+  std::atomic<bool> prepare_failed{false};
+  std::mutex ready_mutex;
+  std::condition_variable ready_cv;
+  std::future<Status> preparing;
+  // However this function leaves, the preparing thread is done with the
+  // locals above first.
+  struct WaitOnExit {
+    std::future<Status>& job;
+    ~WaitOnExit() {
+      if (job.valid()) job.wait();
+    }
+  } wait_on_exit{preparing};
+  if (n < kPrepareChunk) {
+    prepare(decoded, decoder_);
+    ready = n;
+  } else {
+    preparing = preparer_.post([&] {
+      try {
+        for (size_t begin = 0; begin < n; begin += kPrepareChunk) {
+          const size_t end = std::min(n, begin + kPrepareChunk);
+          prepare(std::span<Prepared>(decoded).subspan(begin, end - begin), preparer_decoder_);
+          std::lock_guard lock(ready_mutex);
+          ready.store(end, std::memory_order_release);
+          ready_cv.notify_one();
+        }
+      } catch (...) {
+        std::lock_guard lock(ready_mutex);
+        prepare_failed = true;
+        ready.store(n, std::memory_order_release);
+        ready_cv.notify_one();
+        throw;
+      }
+      return Status::Ok();
+    });
+  }
+
+  for (size_t i = 0; i < n; ++i) {
+    if (ready.load(std::memory_order_acquire) <= i) {
+      std::unique_lock lock(ready_mutex);
+      ready_cv.wait(lock, [&] { return ready.load(std::memory_order_acquire) > i; });
+    }
+    if (prepare_failed) break;  // preparing.get() below rethrows
+    Prepared& d = decoded[i];
     const SourceRecord& rec = *d.rec;
     if (store_) mark_projections_behind(rec.partition, batch);
     if (!d.event) {
@@ -369,7 +467,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
     }
     Event& event = d.event.value();
     const EventIdEntry* seen = batch.pending_event_id(event.seller_id, event.event_id);
-    if (!seen && in_log[d.probe]) seen = &*in_log[d.probe];
+    if (!seen && d.in_log) seen = &*d.in_log;
     if (seen) {
       if (seen->digest == d.digest) {
         ++res.duplicates;
@@ -403,6 +501,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
     ++res.appended;
   }
 
+  if (preparing.valid()) preparing.get();  // (rethrows what the preparing thread threw)
   for (auto& [partition, next] : batch_next) batch.set_source_offset(partition, next);
 }
 

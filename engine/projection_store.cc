@@ -124,7 +124,11 @@ std::unique_ptr<LogBatch> ProjectionStore::begin_checkpoint(EventLog& log, bool 
       }
     }
   }
-  for (const auto& [p, seq] : log.projections_behind()) batch->clear_projections_behind(p);
+  // The rows are complete up to every head now (all that was folded is
+  // committed): the marks move there. (They are moved, not removed, so that
+  // batches may commit before this checkpoint: a mark never runs ahead of
+  // the rows.)
+  for (const auto& [p, seq] : log.projections_behind()) batch->set_projections_behind(p, log.head(p).seq);
   return batch;
 }
 

@@ -80,15 +80,15 @@ class ProjectionStore {
   std::vector<Event> apply_and_derive(const LogRecord& record, bool& new_seller, bool derive = true);
 
   // A checkpoint: writes the projection rows that changed since the last
-  // one (SellerProjection::write_changed_rows) and removes every
-  // projections_behind mark (event_log.h), in one batch: the rows are then complete up to
-  // every partition's head. The caller guarantees that every record folded
+  // one (SellerProjection::write_changed_rows) and moves every
+  // projections_behind mark (event_log.h) to its partition's head, in one
+  // batch: the rows are then complete up to every head. The caller guarantees that every record folded
   // is committed: the ingest thread between its batches (`gated`: the batch
   // takes the gate), or anyone holding the gate paused (not `gated`).
   Status checkpoint(EventLog& log, bool gated);
   // The same in two steps, so that the commit may run on another thread
   // while the caller folds on: begin_checkpoint() returns the batch (the
-  // changed rows and the marks' removal) for the caller to commit, then
+  // changed rows and the marks' move) for the caller to commit, then
   // end_checkpoint() takes the commit's outcome (and evicts once it is
   // durable: a seller is evicted only when its rows are committed). One
   // checkpoint at a time; folds may go on between the two.

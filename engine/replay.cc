@@ -444,7 +444,11 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
 }
 
 bool projections_stop_short(const EventLog& log) {
-  return !log.projected_through().empty() || !log.projections_behind().empty();
+  if (!log.projected_through().empty()) return true;
+  for (const auto& [p, seq] : log.projections_behind()) {
+    if (seq < log.head(p).seq) return true;
+  }
+  return false;
 }
 
 Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint64_t& folded) {
