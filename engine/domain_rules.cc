@@ -300,7 +300,7 @@ Status catch_up_rule_state(EventLog& log, uint64_t& folded) {
     size_t in_batch = 0;
     Status inner = Status::Ok();
     // Each batch moves the mark with it: a crash midway resumes after it.
-    Status scanned = log.scan(partition, entry.second + 1, [&](const LogRecord& r, std::string_view) {
+    Status scanned = log.scan_events(partition, entry.second + 1, [&](const LogRecord& r, std::string_view) {
       if (auto why = apply_domain_rules(partition, r.event, state, *batch)) {
         // It passed them when it was appended: the state was not where the mark says.
         spdlog::warn("rules' state catch-up: partition {} seq {} ({}) breaks {}: {}", partition, r.seq,

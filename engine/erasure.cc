@@ -14,7 +14,7 @@ Status refold_seller(EventLog& log, const ProjectorOptions& options, const Gener
   Projector projector(log, options);
   LogBatch batch(log, generation);
   batch.shadow_projection_prefix(projection_row_key(partition, seller, ""));
-  Status scanned = log.scan(partition, 1, [&](const LogRecord& r, std::string_view) {
+  Status scanned = log.scan_events(partition, 1, [&](const LogRecord& r, std::string_view) {
     if (r.event.seller_id == seller) {
       projector.apply(r, batch);
       ++records;

@@ -226,12 +226,7 @@ std::optional<uint32_t> EventLog::seller_partition(const std::string& seller_id)
 }
 
 std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id) const {
-  return seller_rows(partition, seller_id, projections());
-}
-
-std::unique_ptr<SellerRows> EventLog::seller_rows(uint32_t partition, const std::string& seller_id,
-                                                  GenerationPtr generation) const {
-  return std::make_unique<SnapshotSellerRows>(db_.get(), std::move(generation),
+  return std::make_unique<SnapshotSellerRows>(db_.get(), projections(),
                                               projection_row_key(partition, seller_id, ""));
 }
 

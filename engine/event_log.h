@@ -311,9 +311,6 @@ class EventLog {
   // A consistent read-only view of one seller's projection rows (a RocksDB
   // snapshot taken now); safe to use from any thread.
   std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id) const;
-  // The same in `generation` (one a rebuild is folding, say).
-  std::unique_ptr<SellerRows> seller_rows(uint32_t partition, const std::string& seller_id,
-                                          GenerationPtr generation) const;
   // The record at (partition, seq), if present.
   std::optional<LogRecord> read_record(uint32_t partition, uint64_t seq) const;
 

@@ -40,7 +40,7 @@ ProjectionStore::Held* ProjectionStore::find_or_load(Partition& part, uint32_t p
   if (fold_log_past_marks_) {
     const auto marks = log_.projections_behind();
     if (auto mark = marks.find(p); mark != marks.end()) {
-      log_.scan(p, mark->second + 1, [&](const LogRecord& r, std::string_view) {
+      log_.scan_events(p, mark->second + 1, [&](const LogRecord& r, std::string_view) {
         if (r.event.seller_id != seller_id) return true;
         loaded.apply(AppliedEvent{r.event, r.partition, r.seq, r.hash}, policy_);
         found = true;

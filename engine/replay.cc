@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "engine/erasure.h"
-#include "engine/partition_fold.h"
 #include "engine/returns_automation.h"
 #include "events/log_codec.h"
 
@@ -46,7 +45,7 @@ class Rebuild {
   Rebuild(EventLog& log, const ReplayOptions& options, ReplayReport& report, GenerationPtr generation)
       : log_(log), options_(options), report_(report), generation_(std::move(generation)),
         projector_(log, options.projector, options.projection), all_(log, options.projector),
-        check_derived_(options.projection == "all"), in_memory_(options.projection == "all") {}
+        check_derived_(options.projection == "all") {}
 
   // The starting point: records up to these heads are folded by the
   // projections being rebuilt only (the others' rows are copied as of then);
@@ -152,62 +151,6 @@ class Rebuild {
     uint64_t cause_seq = 0;
   };
 
-  // Whether the fold callback goes on, after progress reports.
-  Status count_and_check(size_t& in_batch) {
-    if (++in_batch < options_.batch_size) return Status::Ok();
-    count_done(in_batch);
-    in_batch = 0;
-    if (cancelled()) return Status::Error("rebuild cancelled");
-    if (failed_) return Status::Error("stopped: another partition's fold failed");
-    return Status::Ok();
-  }
-
-  // A full rebuild: every seller's projection folds in memory, and its
-  // changed rows go into the generation every fold_records records and at
-  // the end, each row once however many records changed it. The sellers
-  // leave memory at the end (a later round loads them from those rows).
-  Status fold_in_memory(uint32_t partition, uint64_t to_seq, Progress& pr) {
-    PartitionFold fold(log_, generation_, partition, options_.projector.returns_policy);
-    auto write = [&]() -> Status {
-      LogBatch batch(log_, generation_);
-      fold.write_changed(batch);
-      Status st = commit_fold(batch);
-      if (st.ok()) fold.evict_cold();
-      return st;
-    };
-    size_t in_batch = 0, since_write = 0;
-    Status inner = Status::Ok();
-    Status scanned = log_.scan_events(partition, pr.done + 1, [&](const LogRecord& r, std::string_view) {
-      if (r.seq > to_seq) return false;
-      const bool derived = is_derived_event_id(r.event.event_id);
-      if (options_.until_micros && !derived && r.event.occurred_at.micros > *options_.until_micros) {
-        pr.stopped = true;
-        return false;
-      }
-      if (check_derived_) check(partition, r, pr);
-      const SellerProjection& seller = fold.apply(r);
-      if (check_derived_ && !derived) {
-        for (Event& e : derive_events(r.event, seller, fold.policy())) pr.expected.push_back(std::move(e));
-        pr.cause_seq = r.seq;
-      }
-      pr.done = r.seq;
-      if (++since_write >= options_.fold_records) {
-        since_write = 0;
-        inner = write();
-        if (!inner.ok()) return false;
-      }
-      inner = count_and_check(in_batch);
-      return inner.ok();
-    });
-    if (!scanned.ok()) return scanned;
-    if (!inner.ok()) return inner;
-    if (options_.until_seq && pr.done >= *options_.until_seq) pr.stopped = true;
-    Status c = write();
-    if (!c.ok()) return c;
-    count_done(in_batch);
-    return Status::Ok();
-  }
-
   // Callers hold report_mutex_.
   void note_missing(uint32_t partition, Progress& pr) {
     report_.derived_mismatches += pr.expected.size();
@@ -242,7 +185,6 @@ class Rebuild {
     Progress& pr = progress_.at(partition);
     if (options_.until_seq) to_seq = std::min(to_seq, *options_.until_seq);
     if (pr.stopped || to_seq <= pr.done) return Status::Ok();
-    if (in_memory_) return fold_in_memory(partition, to_seq, pr);
     // Room for as many rows as the last full table held: the table then
     // never grows by rehashing every row it holds.
     auto new_batch = [&] {
@@ -259,7 +201,7 @@ class Rebuild {
     const uint64_t start_seq = start_.count(partition) ? start_.at(partition).seq : 0;
     size_t in_batch = 0;
     Status inner = Status::Ok();
-    Status scanned = log_.scan(partition, pr.done + 1, [&](const LogRecord& r, std::string_view) {
+    Status scanned = log_.scan_events(partition, pr.done + 1, [&](const LogRecord& r, std::string_view) {
       if (r.seq > to_seq) return false;
       const bool derived = is_derived_event_id(r.event.event_id);
       if (options_.until_micros && !derived && r.event.occurred_at.micros > *options_.until_micros) {
@@ -282,8 +224,19 @@ class Rebuild {
         batch = new_batch();
         batch->read_through(previous.get());
       }
-      inner = count_and_check(in_batch);
-      return inner.ok();
+      if (++in_batch >= options_.batch_size) {
+        count_done(in_batch);
+        in_batch = 0;
+        if (cancelled()) {
+          inner = Status::Error("rebuild cancelled");
+          return false;
+        }
+        if (failed_) {
+          inner = Status::Error("stopped: another partition's fold failed");
+          return false;
+        }
+      }
+      return true;
     });
     if (!scanned.ok()) return scanned;
     if (!inner.ok()) return inner;
@@ -317,7 +270,6 @@ class Rebuild {
   Projector all_;        // every projection
   std::map<uint32_t, PartitionHead> start_;
   const bool check_derived_;
-  const bool in_memory_;  // every projection: folded in memory (fold_in_memory)
   std::map<uint32_t, Progress> progress_;  // an entry per partition, each used by one thread at a time
   uint64_t total_ = 0;
   std::mutex report_mutex_;  // report_ and the progress callback, shared by the fold threads
@@ -462,42 +414,32 @@ Status catch_up_projections(EventLog& log, const ProjectorOptions& options, uint
     if (!inserted) it->second = std::min(it->second, seq);
   }
   if (through.empty()) return Status::Ok();
+  Projector projector(log, options);
   GenerationPtr generation = log.projections();
   for (const auto& entry : through) {
     const uint32_t partition = entry.first;  // (clang 14 cannot capture a structured binding)
     const uint64_t done = entry.second;
-    // Each seller loads from its rows (complete up to the mark) and folds
-    // the records past it in memory; each batch writes the rows changed and
-    // moves the mark with them: a crash midway resumes after it.
-    PartitionFold fold(log, generation, partition, options.returns_policy);
-    uint64_t last = done;
-    auto write = [&]() -> Status {
-      LogBatch batch(log, generation);
-      fold.write_changed(batch);
-      batch.set_projected_through(partition, last);
-      if (behind.count(partition)) batch.set_projections_behind(partition, last);
-      Status st = log.commit(batch);
-      if (st.ok()) fold.evict_cold();
-      return st;
-    };
+    auto batch = std::make_unique<LogBatch>(log, generation);
     size_t in_batch = 0;
     Status inner = Status::Ok();
+    // Each batch moves the mark with it: a crash midway resumes after it.
     Status scanned = log.scan_events(partition, done + 1, [&](const LogRecord& r, std::string_view) {
-      fold.apply(r);
-      last = r.seq;
+      projector.apply(r, *batch);
+      batch->set_projected_through(partition, r.seq);
+      if (behind.count(partition)) batch->set_projections_behind(partition, r.seq);
       ++folded;
-      if (++in_batch >= 20000) {
-        in_batch = 0;
-        inner = write();
+      if (++in_batch >= 5000) {
+        inner = log.commit(*batch);
         if (!inner.ok()) return false;
+        batch = std::make_unique<LogBatch>(log, generation);
+        in_batch = 0;
       }
       return true;
     });
     if (!scanned.ok()) return scanned;
     if (!inner.ok()) return inner;
-    if (in_batch > 0) {
-      if (Status c = write(); !c.ok()) return c;
-    }
+    Status c = log.commit(*batch);
+    if (!c.ok()) return c;
   }
   return log.set_projected_through({});
 }

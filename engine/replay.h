@@ -6,11 +6,8 @@
 //    snapshot into the new generation; that projection and the base ones it
 //    reads (seller_meta, order_facts) start empty.
 // 3. Fold each partition's records 1..head into the new generation, in log
-//    order, one thread per partition. A full rebuild folds each seller's
-//    projection in memory (engine/partition_fold.h) and writes its changed
-//    rows every `fold_records` records; a one-projection rebuild folds rows
-//    (engine/projector.h) and keeps up to `table_bytes` of them in memory.
-//    Either hands its rows to RocksDB as one sorted table file
+//    order, one thread per partition; each keeps up to `table_bytes` of rows
+//    in memory, then hands them to RocksDB as one sorted table file
 //    (EventLog::commit_as_table).
 // 4. Catch up with what the engine appended meanwhile, then with source
 //    batches held at the gate fold the last records and switch. Until the
@@ -49,10 +46,6 @@ struct ReplayOptions {
   // round) is committed as a write: a table file each would pile up in
   // level 0, where RocksDB slows every write of the database down.
   size_t min_table_bytes = 4 << 20;
-  // A full rebuild folds each seller in memory (engine/partition_fold.h)
-  // and writes the rows changed every this many records of a partition
-  // (then evicts the sellers no record touched for that long).
-  size_t fold_records = 250'000;
   // Partitions folded at once, each by its own thread (their rows are
   // disjoint); 1 folds them one after the other.
   size_t threads = 2;

@@ -200,11 +200,9 @@ uint64_t tables_ingested(EventLog& log, rocksdb::ColumnFamilyHandle* family) {
 // A rebuild that hands its rows to RocksDB as many small, overlapping table
 // files (EventLog::commit_as_table) reads exactly as the live fold's rows,
 // before and after a reopen, and leaves no file of its own beside the database.
-// A full rebuild writes every fold_records records and evicts the sellers
-// untouched since the write before: they load again from those rows.
 TEST_F(ReplayTest, RebuildThroughManyTableFilesGivesTheLiveRows) {
   ReplayOptions o;
-  o.fold_records = 500;
+  o.table_bytes = 256 << 10;
   o.min_table_bytes = 0;
   ReplayReport r = replay(o);
   EXPECT_EQ(r.derived_mismatches, 0u) << r.first_mismatch;
