@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "events/text_rules.h"
+
 namespace carelog {
 
 const std::vector<SettingSpec> kSettings = {
@@ -113,6 +115,17 @@ std::vector<std::string> split_list(const std::string& v) {
   return out;
 }
 
+// What is wrong with a bearer token ("" when nothing): a token must be
+// something to compare with, as a list item of the environment or a flag too.
+std::string token_problem(const std::string& token) {
+  if (token.empty()) return "an empty token would let every request in";
+  for (unsigned char c : token) {
+    if (c <= 0x20 || c >= 0x7F) return "a token must be printable ASCII without spaces";
+    if (c == ',') return "a token must not contain ','";
+  }
+  return "";
+}
+
 std::string where(const std::string& path, const toml::node& n, const std::string& key) {
   return path + ":" + std::to_string(n.source().begin.line) + ": key '" + key + "'";
 }
@@ -133,8 +146,15 @@ std::string check_value(const Config& c, const std::string& key) {
       string_field(const_cast<Config&>(c), key)->empty()) {
     return "must not be empty";
   }
-  if (key == "http" && c.http != "off" && c.http.rfind(':') == std::string::npos) {
-    return "expected HOST:PORT or off, got '" + c.http + "'";
+  if (key == "http" && c.http != "off") {
+    const size_t colon = c.http.rfind(':');
+    if (colon == std::string::npos) return "expected HOST:PORT or off, got '" + c.http + "'";
+    const std::string port = c.http.substr(colon + 1);
+    int n = -1;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || n < 0 || n > 65535) {
+      return "the port must be a number in 0..65535 (0: any free port), got '" + port + "'";
+    }
   }
   if (key == "batch_size" && (c.batch_size < 1 || c.batch_size > 1'000'000)) return "must be in 1..1000000";
   if (key == "batch_wait_ms" && (c.batch_wait_ms < 0 || c.batch_wait_ms > 60'000)) return "must be in 0..60000";
@@ -212,9 +232,27 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
       }
       return Status::Ok();
     case SettingKind::kList:
-      (key == "marketplaces" ? cfg.marketplaces
-       : key == "admin_tokens" ? cfg.admin_tokens
-                               : cfg.non_returnable_categories) = split_list(value);
+      if (key == "admin_tokens") {
+        // Every item must be a token: an empty one ("", " ", ",") would read
+        // as no token at all, and authentication would be off.
+        std::vector<std::string> tokens;
+        size_t start = 0;
+        while (start <= value.size()) {
+          size_t end = value.find(',', start);
+          if (end == std::string::npos) end = value.size();
+          std::string token = value.substr(start, end - start);
+          while (!token.empty() && token.front() == ' ') token.erase(0, 1);
+          while (!token.empty() && token.back() == ' ') token.pop_back();
+          if (std::string problem = token_problem(token); !problem.empty()) {
+            return Status::Error(origin + ": " + problem);
+          }
+          tokens.push_back(std::move(token));
+          start = end + 1;
+        }
+        cfg.admin_tokens = std::move(tokens);
+        return Status::Ok();
+      }
+      (key == "marketplaces" ? cfg.marketplaces : cfg.non_returnable_categories) = split_list(value);
       return Status::Ok();
   }
   return Status::Ok();
@@ -314,11 +352,50 @@ Status load_kafka_table(const std::string& path, const toml::table& t, const std
   }
   return Status::Ok();
 }
+// A bearer token of the file: a string, or { env = "NAME" } / { file = "PATH" }.
+Status read_token(const std::string& path, const toml::node& node, const std::string& key, const Getenv& getenv_fn,
+                  std::string& token) {
+  if (const toml::table* ref = node.as_table(); ref && is_reference(*ref)) {
+    Status st = resolve_reference(path, *ref, key, getenv_fn, token);
+    if (!st.ok()) return st;
+  } else if (node.is_string()) {
+    token = node.as_string()->get();
+  } else {
+    return Status::Error(where(path, node, key) + ": expected a token string, or { env = \"NAME\" } or { file = \"PATH\" }");
+  }
+  if (std::string problem = token_problem(token); !problem.empty()) {
+    return Status::Error(where(path, node, key) + ": " + problem);
+  }
+  return Status::Ok();
+}
+
+// A token grants one identity: `token` (just given to `owner`, "" for
+// admin) must not be another seller's or an admin's too.
+Status check_token_unique(const Config& cfg, const std::string& path, const toml::node& node,
+                          const std::string& key, const std::string& token, const std::string& owner) {
+  size_t admin_uses = 0;
+  for (const auto& t : cfg.admin_tokens) admin_uses += t == token;
+  if (owner.empty() ? admin_uses > 1 : admin_uses > 0) {
+    return Status::Error(where(path, node, key) + ": this token is also an admin token");
+  }
+  for (const auto& [seller, t] : cfg.seller_tokens) {
+    if (t == token && seller != owner) {
+      return Status::Error(where(path, node, key) + ": this token is also seller " + seller + "'s");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status load_config_file(const std::string& path, Config& cfg, const Getenv& getenv_fn) {
   const Getenv env = getenv_fn ? getenv_fn : [](const char* name) -> const char* { return std::getenv(name); };
-  // Checked first: toml++ reports an unreadable file as a parse error at line 0.
+  // Checked first: toml++ reports an unreadable file as a parse error at
+  // line 0, and reads a directory as an empty file (no tokens: no auth).
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    return Status::Error(path + ": not a file (expected a TOML file)");
+  }
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
   } else {
@@ -384,12 +461,30 @@ Status load_config_file(const std::string& path, Config& cfg, const Getenv& gete
     if (key == "seller_tokens") {
       const toml::table* t = node.as_table();
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of seller_id = \"token\"");
-      for (auto& [seller, token] : *t) {
-        if (!token.is_string() || token.as_string()->get().empty()) {
-          return Status::Error(where(path, token, "seller_tokens." + std::string(seller.str())) +
-                               ": expected a non-empty string");
+      for (auto& [seller, token_node] : *t) {
+        const std::string seller_id(seller.str());
+        const std::string k = "seller_tokens." + seller_id;
+        if (seller_id.empty() || seller_id.size() > 64 || !text::seller_id_chars(seller_id)) {
+          return Status::Error(where(path, token_node, k) + ": a seller id is 1..64 of [A-Za-z0-9_-]");
         }
-        cfg.seller_tokens[std::string(seller.str())] = token.as_string()->get();
+        std::string token;
+        Status st = read_token(path, token_node, k, env, token);
+        if (!st.ok()) return st;
+        cfg.seller_tokens[seller_id] = token;
+        if (Status shared = check_token_unique(cfg, path, token_node, k, token, seller_id); !shared.ok()) return shared;
+      }
+      continue;
+    }
+    if (key == "admin_tokens") {
+      const toml::array* a = node.as_array();
+      if (!a) return Status::Error(where(path, node, key) + ": expected an array of tokens");
+      cfg.admin_tokens.clear();
+      for (auto& item : *a) {
+        std::string token;
+        Status st = read_token(path, item, key, env, token);
+        if (!st.ok()) return st;
+        cfg.admin_tokens.push_back(token);
+        if (Status shared = check_token_unique(cfg, path, item, key, token, ""); !shared.ok()) return shared;
       }
       continue;
     }
@@ -465,6 +560,16 @@ Status validate_config(const Config& cfg) {
   for (const auto& s : kSettings) {
     std::string problem = check_value(cfg, s.key);
     if (!problem.empty()) return Status::Error(std::string(s.key) + ": " + problem);
+  }
+  // A token grants one identity (whichever way the tokens were given).
+  std::map<std::string, std::string> owner;  // token -> "an admin" or "seller S"
+  for (const auto& t : cfg.admin_tokens) owner.emplace(t, "an admin");
+  for (const auto& [seller, t] : cfg.seller_tokens) {
+    if (std::string problem = token_problem(t); !problem.empty()) {
+      return Status::Error("seller_tokens." + seller + ": " + problem);
+    }
+    auto [it, inserted] = owner.emplace(t, "seller " + seller);
+    if (!inserted) return Status::Error("seller_tokens." + seller + ": this token is also " + it->second + "'s");
   }
   return Status::Ok();
 }

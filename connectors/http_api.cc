@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 
@@ -89,6 +90,12 @@ bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams&
   return true;
 }
 
+// The address only this machine reaches (a name is resolved the same way
+// by every resolver here: "localhost").
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace
 
 Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
@@ -99,7 +106,13 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos) return Status::Error("http: expected HOST:PORT, got '" + options.listen + "'");
   std::string host = options.listen.substr(0, colon);
-  int port = std::atoi(options.listen.c_str() + colon + 1);
+  const std::string port_text = options.listen.substr(colon + 1);
+  int port = -1;
+  auto [port_end, port_ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || port_ec != std::errc() || port_end != port_text.data() + port_text.size() || port < 0 ||
+      port > 65535) {
+    return Status::Error("http: the port must be a number in 0..65535, got '" + port_text + "'");
+  }
 
   std::unique_ptr<HttpApi> api(new HttpApi());
   const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
@@ -153,9 +166,12 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   // Answers are small and written in pieces: without TCP_NODELAY, Nagle's
   // algorithm and delayed ACKs add ~40 ms to every keep-alive request.
   // Accepted sockets inherit the option from the listening one (Linux).
+  // SO_REUSEADDR (a restart binds while old connections linger), never
+  // httplib's default SO_REUSEPORT: with it a second process binds the same
+  // address and takes half of the connections, bearer tokens included.
   srv.set_socket_options([](socket_t sock) {
-    httplib::default_socket_options(sock);
     int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
   });
 
@@ -362,6 +378,11 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   // stop() is a no-op until the server runs: wait for it, so that a stop
   // right after start cannot leave the listening thread behind.
   for (int i = 0; i < 5000 && !srv.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!auth->enabled() && !is_loopback_host(host)) {
+    spdlog::warn("http: serving {}:{} WITHOUT AUTHENTICATION: anyone who can reach this address reads every "
+                 "seller's data; set admin_tokens and [seller_tokens], or listen on 127.0.0.1",
+                 host, port);
+  }
   spdlog::info("http: serving on {}:{}{}{}{}", host, port, tls ? " (HTTPS)" : "",
                auth->enabled() ? " (bearer tokens required)" : "",
                limiter->enabled() ? fmt::format(" ({} requests/s per client)", options.rate_limit) : "");

@@ -11,6 +11,9 @@
 #include "engine/replay.h"
 #include "events/json_encoder.h"
 #include "events/log_codec.h"
+#include "events/text_rules.h"
+
+#include <simdjson.h>
 
 #include <spdlog/spdlog.h>
 
@@ -23,19 +26,32 @@ int64_t wall_micros() {
       .count();
 }
 
-// Best-effort extraction of a top-level string field from bytes that may not
-// be valid JSON, for labelling rejected records ("" when not found).
-std::string sniff_string_field(std::string_view json, std::string_view field) {
-  std::string needle = "\"" + std::string(field) + "\"";
-  size_t pos = json.find(needle);
-  if (pos == std::string_view::npos) return "";
-  pos = json.find_first_not_of(" \t\r\n", pos + needle.size());
-  if (pos == std::string_view::npos || json[pos] != ':') return "";
-  pos = json.find_first_not_of(" \t\r\n", pos + 1);
-  if (pos == std::string_view::npos || json[pos] != '"') return "";
-  size_t end = json.find('"', pos + 1);
-  if (end == std::string_view::npos || end - pos - 1 > 128) return "";
-  return std::string(json.substr(pos + 1, end - pos - 1));
+// A top-level string field of `json` when it is a JSON object that has one
+// (the first of duplicates), else nullopt. Never a field nested deeper.
+std::optional<std::string> top_level_string(std::string_view json, const char* field) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  simdjson::dom::object object;
+  if (doc.get_object().get(object) != simdjson::SUCCESS) return std::nullopt;
+  std::string_view value;
+  if (object[field].get_string().get(value) != simdjson::SUCCESS) return std::nullopt;
+  return std::string(value);
+}
+
+// The seller a record rejected before decoding belongs to (whose token may
+// read it): its Kafka key, or without one the top-level "seller_id" of its
+// JSON object; "" (the admin's alone) when neither is a seller id or they
+// disagree. Never an id found deeper in the bytes: any seller's id may
+// appear inside another seller's record.
+std::string owner_of_undecoded(const SourceRecord& rec) {
+  auto is_seller_id = [](std::string_view s) { return !s.empty() && s.size() <= 64 && text::seller_id_chars(s); };
+  const std::optional<std::string> top = top_level_string(rec.value, "seller_id");
+  if (rec.key && !rec.key->empty()) {
+    if (!is_seller_id(*rec.key) || (top && *top != *rec.key)) return "";
+    return std::string(*rec.key);
+  }
+  return top && is_seller_id(*top) ? *top : "";
 }
 
 }  // namespace
@@ -168,8 +184,14 @@ void Ingestor::reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, 
   if (rec.key) r.key = std::string(*rec.key);
   r.value = std::string(rec.value);
   r.reason = std::move(why);
-  r.seller_id = event ? event->seller_id : sniff_string_field(rec.value, "seller_id");
-  r.event_id = event ? event->event_id : sniff_string_field(rec.value, "event_id");
+  if (event) {
+    r.seller_id = event->seller_id;
+    r.event_id = event->event_id;
+  } else {
+    r.seller_id = owner_of_undecoded(rec);
+    const std::optional<std::string> event_id = top_level_string(rec.value, "event_id");  // a label only
+    if (event_id && event_id->size() <= 128) r.event_id = *event_id;
+  }
   r.rejected_at_micros = wall_micros();
   batch.put_rejected(r);
   rejections.push_back(std::move(r));

@@ -210,6 +210,9 @@ def test_rejected_records_go_to_the_rejected_store(tmp_path):
     (['topic = "events"', 'batch_size = "500"'], 2, "batch_size"),       # wrong type
     (['group = "g"', 'topic = "events"', "", "batch_size = 0"], 4, "batch_size"),  # out of range
     (['topic = "events"', "batch_size = ", "follow = true"], 2, None),   # TOML syntax error
+    (['admin_tokens = [""]'], 1, "admin_tokens"),                         # an empty token: auth off
+    (['admin_tokens = [" ", "root"]'], 1, "admin_tokens"),
+    (["[seller_tokens]", 'A1 = "t"', 'A2 = "t"'], 3, "seller_tokens.A2"),  # one token, two sellers
 ])
 def test_bad_config_file_exits_2_naming_file_line_and_key(tmp_path, lines, line, key):
     cfg = tmp_path / "bad.toml"
@@ -221,6 +224,60 @@ def test_bad_config_file_exits_2_naming_file_line_and_key(tmp_path, lines, line,
     if key:
         assert f"'{key}'" in p.stderr, p.stderr
     assert not data.exists(), "the engine must not start on a bad config"
+
+
+def test_a_config_path_that_is_a_directory_stops_start_up(tmp_path):
+    data = tmp_path / "data"
+    p = carelog("run", "--config", tmp_path, "--source", f"file:{SEED}", "--data-dir", data, check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "not a file" in p.stderr, p.stderr
+    assert not data.exists(), "the engine must not start on a bad config"
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_port_in_use_stops_the_second_engine_and_a_bad_port_is_refused(tmp_path):
+    port = free_port()
+    first = subprocess.Popen([CARELOG, "run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "a",
+                              "--follow=true", "--http", f"127.0.0.1:{port}", "--stats-interval-s", "0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                import urllib.request
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the first engine never served")
+        # No SO_REUSEPORT: the second engine cannot share the address (it
+        # would take half of the connections, bearer tokens included).
+        p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "b", "--follow=true",
+                    "--http", f"127.0.0.1:{port}", "--stats-interval-s", 0, check=False, timeout=30)
+        assert p.returncode != 0, p.stdout + p.stderr
+        assert f"cannot listen on 127.0.0.1:{port}" in p.stdout + p.stderr, p.stdout + p.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)
+    p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "c", "--http", "127.0.0.1:83836",
+                check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "0..65535" in p.stderr, p.stderr
+
+
+def test_serving_beyond_loopback_without_tokens_is_announced_loudly(tmp_path):
+    p = run_file(SEED, tmp_path / "d", "--http", "0.0.0.0:0", "--log-level", "info")
+    assert "WITHOUT AUTHENTICATION" in p.stdout + p.stderr, p.stdout + p.stderr
+    p = run_file(SEED, tmp_path / "e", "--http", "127.0.0.1:0", "--log-level", "info")
+    assert "WITHOUT AUTHENTICATION" not in p.stdout + p.stderr
 
 
 def test_config_file_from_carelog_config_and_flag_beats_it(tmp_path):

@@ -351,6 +351,87 @@ TEST(ConfigFileErrors, OtherWrongTypes) {
   expect_file_error(write_file(dir, "g.toml", {"[kafka]", "\"linger.ms\" = 2.5"}), 2, "kafka.linger.ms");
 }
 
+// Tokens never fail open: an empty or blank token, a token shared by two
+// identities, a seller id that is not one stop start-up with file, line and key.
+TEST(ConfigFileErrors, TokensThatWouldTurnAuthenticationOffOrShareAnIdentity) {
+  TempDir dir;
+  expect_file_error(write_file(dir, "a.toml", {"admin_tokens = [\"\"]"}), 1, "admin_tokens", "empty token");
+  expect_file_error(write_file(dir, "b.toml", {"admin_tokens = [\" \"]"}), 1, "admin_tokens", "printable");
+  expect_file_error(write_file(dir, "c.toml", {"admin_tokens = [\",\"]"}), 1, "admin_tokens", "','");
+  expect_file_error(write_file(dir, "d.toml", {"admin_tokens = [", "  \"root-token-1\",", "  \"\",", "]"}), 3,
+                    "admin_tokens", "empty token");
+  expect_file_error(write_file(dir, "e.toml", {"[seller_tokens]", "A2SELLER0001 = \"\""}), 2,
+                    "seller_tokens.A2SELLER0001", "empty token");
+  expect_file_error(write_file(dir, "f.toml", {"[seller_tokens]", "\"A2/../B\" = \"tok-a\""}), 2,
+                    "seller_tokens.A2/../B", "seller id");
+  expect_file_error(write_file(dir, "g.toml", {"[seller_tokens]", "A1 = \"same-token\"", "A2 = \"same-token\""}),
+                    3, "seller_tokens.A2", "also seller A1's");
+  expect_file_error(
+      write_file(dir, "h.toml", {"admin_tokens = [\"root-token\"]", "[seller_tokens]", "A1 = \"root-token\""}), 3,
+      "seller_tokens.A1", "also an admin token");
+  expect_file_error(write_file(dir, "i.toml", {"[seller_tokens]", "A1 = 7"}), 2, "seller_tokens.A1", "token string");
+}
+
+TEST(ConfigFile, TokensFromTheEnvironmentOrAFile) {
+  TempDir dir;
+  {
+    std::ofstream secret(dir / "seller.token");
+    secret << "tok-from-file\n";
+  }
+  std::string path = write_file(dir, "t.toml", {"admin_tokens = [{ env = \"ROOT_TOKEN\" }, \"root-2\"]",
+                                                 "[seller_tokens]", "A1 = { file = \"seller.token\" }",
+                                                 "A2 = { env = \"A2_TOKEN\" }"});
+  Config c;
+  ASSERT_TRUE(load_config_file(path, c, fake_env({{"ROOT_TOKEN", "root-1"}, {"A2_TOKEN", "tok-a2"}})).ok());
+  EXPECT_EQ(c.admin_tokens, (std::vector<std::string>{"root-1", "root-2"}));
+  EXPECT_EQ(c.seller_tokens.at("A1"), "tok-from-file");
+  EXPECT_EQ(c.seller_tokens.at("A2"), "tok-a2");
+  // A variable that is not set is an error, not "no token".
+  Config missing;
+  Status st = load_config_file(path, missing, fake_env({{"A2_TOKEN", "tok-a2"}}));
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(contains(st.message(), path + ":1:")) << st.message();
+  EXPECT_TRUE(contains(st.message(), "ROOT_TOKEN is not set")) << st.message();
+}
+
+TEST(ConfigFileErrors, AConfigPathThatIsADirectoryStopsStartUp) {
+  TempDir dir;
+  Config c;
+  Status st = load_config_file(dir.str(), c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(contains(st.message(), "not a file")) << st.message();
+  Config out;
+  EXPECT_FALSE(resolve_config(dir.str(), {}, fake_env(), out).ok());
+}
+
+TEST(ConfigEnvErrors, BlankAdminTokensFromTheEnvironmentOrAFlag) {
+  for (const std::string value : {"", " ", ",", "root-1,", "root-1, ,root-2"}) {
+    Config out;
+    Status st = resolve_config(std::nullopt, {}, fake_env({{"CARELOG_ADMIN_TOKENS", value}}), out);
+    ASSERT_FALSE(st.ok()) << "'" << value << "'";
+    EXPECT_TRUE(contains(st.message(), "CARELOG_ADMIN_TOKENS")) << st.message();
+    Status flag = resolve_config(std::nullopt, {{"admin_tokens", value}}, fake_env(), out);
+    EXPECT_FALSE(flag.ok()) << "'" << value << "'";
+  }
+  Config out;
+  ASSERT_TRUE(resolve_config(std::nullopt, {}, fake_env({{"CARELOG_ADMIN_TOKENS", "root-1, root-2"}}), out).ok());
+  EXPECT_EQ(out.admin_tokens, (std::vector<std::string>{"root-1", "root-2"}));
+}
+
+TEST(ConfigValidate, TheHttpPortIsANumberOfSixteenBits) {
+  for (const std::string bad : {"127.0.0.1:83836", "127.0.0.1:-1", "127.0.0.1:80x", "127.0.0.1:", "0.0.0.0:65536"}) {
+    Config out;
+    Status st = resolve_config(std::nullopt, {{"http", bad}}, fake_env(), out);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_TRUE(contains(st.message(), "http")) << st.message();
+    EXPECT_TRUE(contains(st.message(), "0..65535")) << st.message();
+  }
+  for (const std::string good : {"127.0.0.1:0", "127.0.0.1:8080", "[::1]:65535", "off"}) {
+    Config out;
+    EXPECT_TRUE(resolve_config(std::nullopt, {{"http", good}}, fake_env(), out).ok()) << good;
+  }
+}
+
 TEST(ConfigFileErrors, OutOfRangeValue) {
   TempDir dir;
   std::string path = write_file(dir, "range.toml", {

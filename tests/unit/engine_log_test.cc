@@ -1,6 +1,8 @@
 // The event log through the ingest step: append and read back, idempotency,
 // conflicts, hash chain verification, stored offsets across a reopen.
 #include <gtest/gtest.h>
+
+#include <map>
 #include <rocksdb/db.h>
 
 #include <vector>
@@ -137,6 +139,36 @@ TEST_F(EventLogTest, SameIdDifferentContentIsARejectedConflict) {
   EXPECT_EQ(stored[0].value, sink_.flushed[0].value);
   EXPECT_EQ(stored[0].event_id, "e1");
   EXPECT_EQ(stored[0].seller_id, "A2SELLER0001");
+}
+
+// A record rejected before it decodes belongs to the seller of its Kafka
+// key, or of its top-level "seller_id"; never to a seller id found deeper in
+// its bytes (seller A's record may quote seller B's id: B's token must not
+// read it), and to the admin alone when key and field disagree.
+TEST_F(EventLogTest, ARecordRejectedBeforeDecodingIsLabelledFromItsKeyOrItsTopLevelSellerOnly) {
+  const std::string nested = R"({"payload":{"seller_id":"SELLER_B","note":"x"},"event_id":"n1","seller_id":)";
+  const std::string top_level_a = R"({"event_id":"t1","seller_id":"SELLER_A","event_type":"no.such.type"})";
+  const std::string quoted_b = R"({"event_id":"q1","event_type":"no.such.type","payload":{"seller_id":"SELLER_B"}})";
+  const std::string malformed = R"({"seller_id":"SELLER_B", oops)";
+  const Feed feed{{nested, top_level_a, quoted_b, malformed, top_level_a, quoted_b}};
+  auto recs = feed.records();
+  const std::string key_a = "SELLER_A", key_c = "SELLER_C";
+  recs[4].key = key_c;  // the key and the field disagree: the admin's alone
+  recs[5].key = key_a;  // keyed by A: A's, whatever it quotes
+  BatchResult res;
+  ASSERT_TRUE(ingestor_->ingest(recs, &res).ok());
+  ASSERT_EQ(res.rejected, 6u);
+  std::map<int64_t, std::string> owner;
+  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                    owner[r.offset] = r.seller_id;
+                    return true;
+                  }).ok());
+  EXPECT_EQ(owner.at(0), "");  // malformed, its only seller id nested
+  EXPECT_EQ(owner.at(1), "SELLER_A");
+  EXPECT_EQ(owner.at(2), "");  // no top-level seller, no key
+  EXPECT_EQ(owner.at(3), "");  // not JSON
+  EXPECT_EQ(owner.at(4), "");
+  EXPECT_EQ(owner.at(5), "SELLER_A");
 }
 
 TEST_F(EventLogTest, EventIdsAreScopedBySellerSoPartitionsNeverDependOnEachOther) {
