@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   create->add_option("--topic", t_topic, "topic")->required();
   create->add_option("--partitions", t_partitions, "partition count")->capture_default_str();
   create->add_option("--config", t_config, "TOML config ([kafka] properties)");
+  std::vector<std::string> t_topic_configs;
+  create->add_option("--topic-config", t_topic_configs,
+                     "a topic config as NAME=VALUE (retention.ms=604800000, max.message.bytes=1048588); repeatable");
 
   // log
   auto* logc = app.add_subcommand("log", "inspect the event log of a data dir");
@@ -298,7 +301,16 @@ int main(int argc, char** argv) {
   if (create->parsed()) {
     std::map<std::string, std::string> props;
     if (!kafka_properties(t_config, props)) return 2;
-    Status st = create_topic(t_brokers, props, t_topic, t_partitions);
+    std::map<std::string, std::string> topic_configs;
+    for (const auto& c : t_topic_configs) {
+      const size_t eq = c.find('=');
+      if (eq == 0 || eq == std::string::npos || eq + 1 == c.size()) {
+        std::fprintf(stderr, "carelog: --topic-config: expected NAME=VALUE, got '%s'\n", c.c_str());
+        return 2;
+      }
+      topic_configs[c.substr(0, eq)] = c.substr(eq + 1);
+    }
+    Status st = create_topic(t_brokers, props, t_topic, t_partitions, 15000, topic_configs);
     if (!st.ok()) {
       std::fprintf(stderr, "carelog: %s\n", st.message().c_str());
       return 1;

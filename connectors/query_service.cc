@@ -43,6 +43,11 @@ std::string rejected_record_json(const RejectedRecord& r) {
   append_json_string(out, format_rfc3339(Timestamp{r.rejected_at_micros, 0}));
   out += ",\"value\":";
   append_json_string(out, r.value);
+  // The value may be the first bytes of a larger record (event_log.h).
+  const uint64_t whole = std::max<uint64_t>(r.value_bytes, r.value.size());
+  out += ",\"value_bytes\":" + std::to_string(whole) + ",\"value_truncated\":";
+  out += r.value.size() < whole ? "true" : "false";
+  out += ",\"value_sha256\":\"" + to_hex(r.value_sha256) + "\"";
   return out + "}";
 }
 

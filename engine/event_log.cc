@@ -1,9 +1,11 @@
 #include "engine/event_log.h"
 
 #include "engine/buyer_vault.h"
+#include "engine/failure_probe.h"
 #include "engine/event_log_internal.h"
 
 #include <rocksdb/cache.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -374,6 +376,7 @@ EventLog::~EventLog() {
 
 Status EventLog::commit(LogBatch& batch) {
   if (batch.empty()) return Status::Ok();
+  if (failure_probe::fires("log.commit")) return Status::Error("event log write: failure probe log.commit");
   batch.finish();
   rocksdb::WriteOptions wo;
   wo.disableWAL = options_.disable_wal;
@@ -611,7 +614,7 @@ uint64_t EventLog::approximate_event_count() const {
 
 std::string encode_rejected(const RejectedRecord& r) {
   std::string out;
-  out.push_back(1);  // format
+  out.push_back(2);  // format (1: without value_bytes and value_sha256)
   put_str(out, r.topic);
   put_be32(out, r.partition);
   put_be64(out, static_cast<uint64_t>(r.offset));
@@ -623,11 +626,14 @@ std::string encode_rejected(const RejectedRecord& r) {
   put_str(out, r.seller_id);
   put_str(out, r.event_id);
   put_be64(out, static_cast<uint64_t>(r.rejected_at_micros));
+  put_be64(out, r.value_bytes);
+  out.append(reinterpret_cast<const char*>(r.value_sha256.data()), r.value_sha256.size());
   return out;
 }
 
 bool decode_rejected(std::string_view in, RejectedRecord& r) {
-  if (in.empty() || in[0] != 1) return false;
+  if (in.empty() || (in[0] != 1 && in[0] != 2)) return false;
+  const int format = in[0];
   in.remove_prefix(1);
   if (!get_str(in, r.topic) || in.size() < 12) return false;
   r.partition = get_be32(in.data());
@@ -635,10 +641,18 @@ bool decode_rejected(std::string_view in, RejectedRecord& r) {
   in.remove_prefix(12);
   if (!get_str(in, r.key) || !get_str(in, r.value) || !get_str(in, r.reason.code) ||
       !get_str(in, r.reason.field) || !get_str(in, r.reason.message) ||
-      !get_str(in, r.seller_id) || !get_str(in, r.event_id) || in.size() != 8) {
+      !get_str(in, r.seller_id) || !get_str(in, r.event_id) || in.size() != (format == 1 ? 8u : 48u)) {
     return false;
   }
   r.rejected_at_micros = static_cast<int64_t>(get_be64(in.data()));
+  if (format == 1) {  // the whole value, always
+    r.value_bytes = r.value.size();
+    crypto_hash_sha256(r.value_sha256.data(), reinterpret_cast<const unsigned char*>(r.value.data()),
+                       r.value.size());
+    return true;
+  }
+  r.value_bytes = get_be64(in.data() + 8);
+  std::memcpy(r.value_sha256.data(), in.data() + 16, 32);
   return true;
 }
 

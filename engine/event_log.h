@@ -79,12 +79,19 @@ struct RejectedRecord {
   uint32_t partition = 0;
   int64_t offset = 0;
   std::string key;
-  std::string value;      // the original bytes
+  // The original bytes, or their first kMaxRejectedValueBytes when larger
+  // (value_bytes and value_sha256 describe the whole).
+  std::string value;
+  uint64_t value_bytes = 0;
+  std::array<uint8_t, 32> value_sha256{};
   Rejection reason;
   std::string seller_id;  // best effort ("" when it could not be read)
   std::string event_id;   // best effort
   int64_t rejected_at_micros = 0;  // wall clock of the rejection
 };
+
+// The most of a rejected record's bytes the rejected store keeps.
+inline constexpr size_t kMaxRejectedValueBytes = 1 << 20;
 
 struct EventLogOptions {
   bool read_only = false;  // open without taking the write lock (inspection tools)

@@ -14,6 +14,7 @@
 #include "events/text_rules.h"
 
 #include <simdjson.h>
+#include <sodium.h>
 
 #include <spdlog/spdlog.h>
 
@@ -181,8 +182,12 @@ void Ingestor::reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, 
   r.topic = options_.topic;
   r.partition = rec.partition;
   r.offset = rec.offset;
-  if (rec.key) r.key = std::string(*rec.key);
-  r.value = std::string(rec.value);
+  if (rec.key) r.key = std::string(rec.key->substr(0, kMaxRejectedKeyBytes));
+  // Kept whole up to a bound; the size and digest describe the whole.
+  r.value = std::string(rec.value.substr(0, kMaxRejectedValueBytes));
+  r.value_bytes = rec.value.size();
+  crypto_hash_sha256(r.value_sha256.data(), reinterpret_cast<const unsigned char*>(rec.value.data()),
+                     rec.value.size());
   r.reason = std::move(why);
   if (event) {
     r.seller_id = event->seller_id;
@@ -347,17 +352,40 @@ Status Ingestor::recover(Status failed) {
 }
 
 Status Ingestor::commit(Pending& pending) {
-  Status st;
-  if (sink_ && !pending.rejections.empty()) {
-    for (const auto& r : pending.rejections) {
-      st = sink_->publish(r);
-      if (!st.ok()) break;
+  const auto now = std::chrono::steady_clock::now();
+  if (sink_ && !pending.rejections.empty() && now < dead_letter_paused_until_) {
+    metrics_.dead_letter_failures += pending.rejections.size();  // (logged when the pause began)
+  } else if (sink_ && !pending.rejections.empty()) {
+    Status st;
+    // After a failed batch, one attempt until the topic takes records again.
+    const int attempts = dead_letter_paused_until_ == std::chrono::steady_clock::time_point{} ? kDeadLetterAttempts : 1;
+    for (int attempt = 1; attempt <= attempts; ++attempt) {
+      st = Status::Ok();
+      for (const auto& r : pending.rejections) {
+        st = sink_->publish(r);
+        if (!st.ok()) break;
+      }
+      if (st.ok()) st = sink_->flush();
+      if (st.ok()) break;
+      spdlog::warn("dead-letter publish of {} rejected records, attempt {} of {}: {}", pending.rejections.size(),
+                   attempt, attempts, st.message());
     }
-    if (st.ok()) st = sink_->flush();
-    if (!st.ok()) st = Status::Error("dead-letter publish failed, batch not committed: " + st.message());
+    dead_letter_paused_until_ = {};
+    if (!st.ok()) {
+      // Batches meanwhile do not wait for a topic that failed just now.
+      dead_letter_paused_until_ = std::chrono::steady_clock::now() + kDeadLetterPause;
+      // A record the dead-letter topic will not take never stops ingest: it
+      // stays in the rejected store (this batch), where `carelog rejected`
+      // and /v1/rejected find it.
+      const RejectedRecord& first = pending.rejections.front();
+      spdlog::error("{} rejected records not dead-lettered (from {} partition {} offset {}): {}; they are kept "
+                    "in the rejected store, and the rejections of the next {} s go there only",
+                    pending.rejections.size(), first.topic, first.partition, first.offset, st.message(),
+                    std::chrono::duration_cast<std::chrono::seconds>(kDeadLetterPause).count());
+      metrics_.dead_letter_failures += pending.rejections.size();
+    }
   }
-  if (st.ok()) st = log_.commit(*pending.batch);
-  return st;
+  return log_.commit(*pending.batch);
 }
 
 Status Ingestor::finish_in_flight(BatchResult* committed) {

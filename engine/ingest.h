@@ -4,9 +4,12 @@
 // event id is already in the log with the same content (a duplicate), reject
 // it if the id is taken by other content (a conflict) or if it breaks a domain
 // rule, otherwise append it to its partition of the log. Rejections go to the
-// rejected store in the same WriteBatch and to the dead-letter sink, which is
-// flushed BEFORE the batch commits: a rejected record is never lost (it may be
-// dead-lettered twice if the process dies between the flush and the commit).
+// rejected store in the same WriteBatch (their first kMaxRejectedValueBytes,
+// with the size and SHA-256 of the whole) and to the dead-letter sink, which
+// is flushed BEFORE the batch commits: a rejected record is never lost (it
+// may be dead-lettered twice if the process dies between the flush and the
+// commit). A sink that fails kDeadLetterAttempts times does not stop the
+// batch: its records stay in the rejected store, counted and logged.
 //
 // Records at offsets below a partition's stored offset were committed before
 // and are skipped, so re-delivery by the source can never append twice.
@@ -101,6 +104,15 @@ struct BatchResult {
   size_t skipped = 0;  // already committed before (offset below the stored one)
   BatchResult& operator+=(const BatchResult& o);
 };
+
+// Publish-and-flush attempts of one batch's rejections before the batch
+// commits without them on the dead-letter topic; then, for kDeadLetterPause,
+// rejections go to the rejected store only, and one attempt per batch after
+// that until one succeeds.
+inline constexpr int kDeadLetterAttempts = 3;
+inline constexpr std::chrono::seconds kDeadLetterPause{60};
+// The most of a rejected record's key the rejected store keeps.
+inline constexpr size_t kMaxRejectedKeyBytes = 4096;
 
 class Ingestor {
  public:
@@ -222,6 +234,9 @@ class Ingestor {
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition
   std::unique_ptr<Pending> in_flight_;       // folded, its commit started
   std::unique_ptr<Pending> checkpoint_in_flight_;  // encoded, its commit started
+  // Until then, rejections skip the dead-letter sink (it failed: commit());
+  // set (not the epoch) while it has not taken a batch since a failure.
+  std::chrono::steady_clock::time_point dead_letter_paused_until_{};
   size_t last_batch_rows_ = 0;  // projection rows the last batch wrote: room made for as many
   // The preparing thread (fold): decodes and looks up the records of a
   // batch ahead of the fold, with a decoder of its own. Idle between batches.

@@ -105,6 +105,9 @@ std::string EngineMetrics::render_prometheus() const {
   out += "# HELP carelog_events_ingested_total Events appended to the log since start.\n";
   out += "# TYPE carelog_events_ingested_total counter\n";
   out += "carelog_events_ingested_total " + std::to_string(ingested.load()) + "\n";
+  out += "# HELP carelog_dead_letter_failures_total Rejected records the dead-letter topic did not take (kept in the rejected store).\n";
+  out += "# TYPE carelog_dead_letter_failures_total counter\n";
+  out += "carelog_dead_letter_failures_total " + std::to_string(dead_letter_failures.load()) + "\n";
   out += "# HELP carelog_events_duplicate_total Duplicate events dropped since start.\n";
   out += "# TYPE carelog_events_duplicate_total counter\n";
   out += "carelog_events_duplicate_total " + std::to_string(duplicates.load()) + "\n";

@@ -36,6 +36,7 @@ class EngineMetrics {
   std::atomic<uint64_t> derived{0};     // events derived by the engine
   std::atomic<uint64_t> published{0};   // derived events published to the decisions topic
   std::atomic<uint64_t> rejected{0};    // all codes
+  std::atomic<uint64_t> dead_letter_failures{0};  // rejected records the dead-letter topic did not take
   std::atomic<uint64_t> batches{0};
   std::atomic<uint64_t> log_events{0};  // events in the log, all partitions
   LatencyHistogram batch_seconds;

@@ -2,6 +2,7 @@
 a few hundred bad ones, produced with kcat and with `carelog produce`."""
 import collections
 import json
+import urllib.request
 
 from bad_events import cases
 from conftest import (Engine, consume_all, end_offsets, generate, headers_of, log_records,
@@ -74,3 +75,60 @@ def test_log_holds_exactly_the_valid_events_and_the_dlq_exactly_the_bad_ones(bro
     assert got_codes == expected_bad
     assert set(expected_bad.values()) >= {"invalid_json", "missing_field", "unknown_order",
                                           "return_terminal", "key_mismatch", "event_id_conflict"}
+
+
+def test_a_poison_record_is_dead_lettered_bounded_and_a_dead_letter_topic_that_refuses_it_stops_nothing(
+        brokers, topic, tmp_path):
+    """A ~1 MB record that breaks the rules goes to the dead-letter topic as
+    its first 64 KiB with its size and SHA-256; and when the dead-letter topic
+    takes nothing (its limit below any record), ingest goes on all the same,
+    the rejected records kept in the rejected store."""
+    import hashlib
+    import subprocess
+    from conftest import carelog, http_get
+    feed = generate(tmp_path / "feed.jsonl", sellers=20, events=400, seed=3, days=10)
+    seller = json.loads(feed[0])["seller_id"]
+    poison = json.dumps({"event_id": "poison-1", "type": "order.placed", "seller_id": seller,
+                         "occurred_at": "2013-01-07T19:36:31+01:00", "marketplace": "FR", "schema_version": 1,
+                         "data": {"pad": "x" * 990_000}}, separators=(",", ":"))
+    assert 990_000 < len(poison) < 1_000_000
+    data = "".join(f"{json.loads(l)['seller_id']}\t{l}\n" for l in feed[:200]) + f"{seller}\t{poison}\n" + \
+        "".join(f"{json.loads(l)['seller_id']}\t{l}\n" for l in feed[200:])
+    p = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-K", "\t", "-X", "partitioner=murmur2_random",
+                        "-X", "message.max.bytes=2000000"], input=data, text=True, capture_output=True)
+    assert p.returncode == 0, p.stderr
+    ends = end_offsets(brokers, topic)
+    engine = Engine(tmp_path / "data", topic, brokers).start()
+    wait_caught_up(engine.data_dir, ends, engine)
+    dlq = consume_all(brokers, topic + ".dlq", 1)
+    assert len(dlq) == 1, dlq
+    h = headers_of(dlq[0])
+    assert h["carelog.value.truncated"] == "true"
+    assert int(h["carelog.value.bytes"]) == len(poison.encode())
+    assert h["carelog.value.sha256"] == hashlib.sha256(poison.encode()).hexdigest()
+    assert dlq[0]["payload"] == poison[:64 * 1024]
+    assert h["carelog.reason.code"]
+    assert engine.stop() == 0, engine.output()[-2000:]
+    records = [r for r in log_records(engine.data_dir) if not r["event"]["event_id"].startswith("derived:")]
+    assert len(records) == len(feed)
+
+    # A dead-letter topic that refuses every record: the engine goes on.
+    topic2 = topic + "-refusing"
+    carelog("topics", "create", "--brokers", brokers, "--topic", topic2, "--partitions", 6)
+    carelog("topics", "create", "--brokers", brokers, "--topic", topic2 + ".dlq", "--partitions", 1,
+            "--topic-config", "max.message.bytes=100")
+    p = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic2, "-K", "\t", "-X", "partitioner=murmur2_random",
+                        "-X", "message.max.bytes=2000000"], input=data, text=True, capture_output=True)
+    assert p.returncode == 0, p.stderr
+    ends = end_offsets(brokers, topic2)
+    engine = Engine(tmp_path / "data2", topic2, brokers, extra=["--http", "127.0.0.1:0"]).start()
+    wait_caught_up(engine.data_dir, ends, engine, timeout=240)
+    port = engine.http_port()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        metrics = r.read().decode()
+    assert "carelog_dead_letter_failures_total 1" in metrics, metrics
+    status, body = http_get(port, "/v1/rejected")
+    assert status == 200, body
+    assert [r["event_id"] for r in body["rejected"]] == ["poison-1"]
+    assert engine.stop() == 0, engine.output()[-2000:]
+    assert "not dead-lettered" in engine.output()

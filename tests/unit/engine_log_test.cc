@@ -2,8 +2,10 @@
 // conflicts, hash chain verification, stored offsets across a reopen.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <rocksdb/db.h>
+#include <sodium.h>
 
 #include <vector>
 
@@ -26,12 +28,14 @@ class RecordingSink : public RejectionSink {
     return Status::Ok();
   }
   Status flush() override {
+    ++flushes;
     if (fail_flush) return Status::Error("broker unavailable");
     flushed.insert(flushed.end(), pending.begin(), pending.end());
     pending.clear();
     return Status::Ok();
   }
   std::vector<RejectedRecord> pending, flushed;
+  int flushes = 0;
   bool fail_flush = false;
 };
 
@@ -194,20 +198,60 @@ TEST_F(EventLogTest, MalformedRecordIsRejectedWithItsBytesAndTheBatchGoesOn) {
   EXPECT_EQ(metrics_.rejections_by_code()[reject::kInvalidJson], 1u);
 }
 
-TEST_F(EventLogTest, FailedDeadLetterFlushCommitsNothing) {
+// A dead-letter topic that will not take a batch's rejections (a broker
+// gone, a record over its size limit) never stops ingest: after its retries
+// the batch commits, and the rejected records stay in the rejected store.
+TEST_F(EventLogTest, AFailedDeadLetterFlushNeverStopsIngest) {
   sink_.fail_flush = true;
   Feed feed{{envelope("e1", "order.placed", order_placed()), "garbage"}};
   auto recs = feed.records();
-  Status st = ingestor_->ingest(recs);
-  EXPECT_FALSE(st.ok());
-  EXPECT_EQ(log_->head(0).seq, 0u);
-  EXPECT_FALSE(log_->stored_offset(0).has_value());
-  // The state cache forgot the uncommitted order: placing it again works.
-  sink_.fail_flush = false;
   BatchResult res;
   ASSERT_TRUE(ingestor_->ingest(recs, &res).ok());
   EXPECT_EQ(res.appended, 1u);
   EXPECT_EQ(res.rejected, 1u);
+  EXPECT_EQ(log_->head(0).seq, 1u);
+  EXPECT_EQ(log_->stored_offset(0), std::optional<int64_t>(2));
+  EXPECT_TRUE(sink_.flushed.empty());
+  EXPECT_EQ(metrics_.dead_letter_failures.load(), 1u);
+  std::vector<RejectedRecord> stored;
+  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                    stored.push_back(r);
+                    return true;
+                  }).ok());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].value, "garbage");
+  EXPECT_EQ(sink_.flushes, kDeadLetterAttempts);
+  // The next batches do not wait for the topic that failed just now.
+  Feed more{{"more garbage"}};
+  auto more_recs = more.records(0, 2);
+  ASSERT_TRUE(ingestor_->ingest(more_recs, &res).ok());
+  EXPECT_EQ(res.rejected, 1u);
+  EXPECT_EQ(sink_.flushes, kDeadLetterAttempts);
+  EXPECT_EQ(metrics_.dead_letter_failures.load(), 2u);
+}
+
+// A record larger than the rejected store keeps is kept as its first
+// kMaxRejectedValueBytes, with the size and SHA-256 of the whole; a reopen
+// reads them back.
+TEST_F(EventLogTest, AnOversizedRejectedRecordIsKeptBoundedWithItsSizeAndDigest) {
+  std::string huge = "{\"event_id\":\"big\",\"pad\":\"" + std::string(kMaxRejectedValueBytes + 5000, 'x') + "\"}";
+  Feed feed{{huge}};
+  auto recs = feed.records();
+  BatchResult res;
+  ASSERT_TRUE(ingestor_->ingest(recs, &res).ok());
+  ASSERT_EQ(res.rejected, 1u);
+  std::array<uint8_t, 32> digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(huge.data()), huge.size());
+  reopen();
+  std::vector<RejectedRecord> stored;
+  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                    stored.push_back(r);
+                    return true;
+                  }).ok());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].value, huge.substr(0, kMaxRejectedValueBytes));
+  EXPECT_EQ(stored[0].value_bytes, huge.size());
+  EXPECT_EQ(stored[0].value_sha256, digest);
 }
 
 TEST_F(EventLogTest, OffsetsSurviveReopenAndOldOffsetsAreSkipped) {

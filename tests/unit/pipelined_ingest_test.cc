@@ -16,6 +16,7 @@
 #include "engine/buyer_vault.h"
 #include "engine/domain_rules.h"
 #include "engine/event_log.h"
+#include "engine/failure_probe.h"
 #include "engine/ingest.h"
 #include "engine/projection_store.h"
 #include "engine/replay.h"
@@ -182,20 +183,11 @@ Outcome outcome(EventLog& log, const std::string& dir) {
   return o;
 }
 
-// A dead-letter sink that accepts everything, or fails its flush from the
-// `fail_at`-th one on (the batch then must not commit).
+// A dead-letter sink that accepts everything.
 class Sink : public RejectionSink {
  public:
-  explicit Sink(size_t fail_at = 0) : fail_at_(fail_at) {}
   Status publish(const RejectedRecord&) override { return Status::Ok(); }
-  Status flush() override {
-    ++flushes_;
-    return fail_at_ && flushes_ >= fail_at_ ? Status::Error("broker gone") : Status::Ok();
-  }
-  size_t flushes_ = 0;
-
- private:
-  size_t fail_at_;
+  Status flush() override { return Status::Ok(); }
 };
 
 struct DataDir {
@@ -258,8 +250,9 @@ TEST(PipelinedIngestTest, AFailedCommitDropsTheBatchFoldedOnItAndARestartEndsThe
   const Outcome reference = reference_outcome();
   DataDir run;
   {
-    Sink failing(12);  // the 12th batch with rejections fails to dead-letter them
-    Ingestor ingestor(*run.log, IngestOptions{"carelog.events", {}, {}}, run.metrics, &failing);
+    Sink sink;
+    failure_probe::arm("log.commit", 12);  // the 12th commit fails
+    Ingestor ingestor(*run.log, IngestOptions{"carelog.events", {}, {}}, run.metrics, &sink);
     Status st;
     size_t submitted = 0;
     for (const auto& b : deliveries().batches) {
@@ -268,8 +261,9 @@ TEST(PipelinedIngestTest, AFailedCommitDropsTheBatchFoldedOnItAndARestartEndsThe
       if (!st.ok()) break;
     }
     if (st.ok()) st = ingestor.flush();
+    failure_probe::disarm_all();
     ASSERT_FALSE(st.ok());
-    EXPECT_NE(st.message().find("broker gone"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("failure probe"), std::string::npos) << st.message();
     ASSERT_LT(submitted, deliveries().batches.size());
     // Nothing of the failed batch, nor of the one folded on top of it, is in
     // the log: the stored offsets stop before both.
@@ -293,16 +287,18 @@ TEST(PipelinedIngestTest, WithAProjectionStoreTheCheckpointsWriteTheRowsOfTheFol
   const Outcome reference = reference_outcome();
   DataDir run;
   {
-    Sink failing(12);  // as above: the engine stops at a failed commit...
+    Sink sink;
+    failure_probe::arm("log.commit", 12);  // as above: the engine stops at a failed commit...
     ProjectionStore store(*run.log, ReturnsPolicy{});
     IngestOptions options{"carelog.events", {}, {}};
     options.checkpoint_records = 700;
-    Ingestor ingestor(*run.log, options, run.metrics, &failing, &store);
+    Ingestor ingestor(*run.log, options, run.metrics, &sink, &store);
     Status st;
     for (const auto& b : deliveries().batches) {
       st = ingestor.submit(b);
       if (!st.ok()) break;
     }
+    failure_probe::disarm_all();
     ASSERT_FALSE(st.ok());
     // ...with the rows and the rules' state brought up to what was committed
     EXPECT_TRUE(run.log->projections_behind().empty());
