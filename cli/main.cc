@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -43,6 +45,9 @@ bool kafka_properties(const std::optional<std::string>& config_path,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // What carelog writes is its user's alone: the data dir holds ids,
+  // amounts, buyer keys and rejected records (directories 0700, files 0600).
+  umask(0077);
   CLI::App app{"carelog: an event-sourced engine for marketplace sellers' after-sales care"};
   app.require_subcommand(1);
 

@@ -35,6 +35,7 @@ const std::vector<SettingSpec> kSettings = {
     {"projection_memory_mb", SettingKind::kInt, "memory for sellers' projections; the least recently used are evicted past it"},
     {"stats_interval_s", SettingKind::kInt, "seconds between stats log lines (0: off)"},
     {"max_record_bytes", SettingKind::kInt, "largest accepted record; larger ones are rejected"},
+    {"future_skew_s", SettingKind::kInt, "events whose occurred_at is later than the clock by more than this many seconds are rejected (future_time)"},
     {"follow", SettingKind::kBool, "file source: keep reading at end of file"},
     {"disable_wal", SettingKind::kBool, "write without RocksDB's WAL (Kafka re-delivers after a crash)"},
     {"log_level", SettingKind::kString, "trace, debug, info, warn, error"},
@@ -89,6 +90,7 @@ int64_t* int_field(Config& c, const std::string& k) {
   if (k == "projection_memory_mb") return &c.projection_memory_mb;
   if (k == "stats_interval_s") return &c.stats_interval_s;
   if (k == "max_record_bytes") return &c.max_record_bytes;
+  if (k == "future_skew_s") return &c.future_skew_s;
   if (k == "http_rate_limit") return &c.http_rate_limit;
   if (k == "http_max_body_bytes") return &c.http_max_body_bytes;
   return nullptr;
@@ -168,6 +170,9 @@ std::string check_value(const Config& c, const std::string& key) {
     return "must be in 1..1048576";
   }
   if (key == "stats_interval_s" && c.stats_interval_s < 0) return "must not be negative";
+  if (key == "future_skew_s" && (c.future_skew_s < 0 || c.future_skew_s > 10 * 365 * 86'400)) {
+    return "must be in 0..315360000";
+  }
   if (key == "max_record_bytes" && (c.max_record_bytes < 64 || c.max_record_bytes > (64 << 20))) {
     return "must be in 64..67108864";
   }

@@ -55,6 +55,7 @@ struct Config {
   int64_t projection_memory_mb = 384;
   int64_t stats_interval_s = 10; // period of the stats log line; 0 = off
   int64_t max_record_bytes = 1 << 20;
+  int64_t future_skew_s = 86'400;  // occurred_at past the clock + this: rejected
   bool follow = false;           // file source: keep reading at end of file
   bool disable_wal = false;      // see DESIGN.md: only with atomic flush + re-consume
   std::string log_level = "info";

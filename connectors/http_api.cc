@@ -10,9 +10,11 @@
 #include <netinet/tcp.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <mutex>
+#include <vector>
 
 namespace carelog {
 namespace {
@@ -90,6 +92,19 @@ bool params_of(const httplib::Request& req, httplib::Response& res, QueryParams&
   return true;
 }
 
+// Every '%' starts two hex digits.
+bool valid_percent_encoding(std::string_view target) {
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] != '%') continue;
+    if (i + 2 >= target.size() || !std::isxdigit(static_cast<unsigned char>(target[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(target[i + 2]))) {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
 // The address only this machine reaches (a name is resolved the same way
 // by every resolver here: "localhost").
 bool is_loopback_host(const std::string& host) {
@@ -133,14 +148,19 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
   auto auth = std::make_shared<Authenticator>(options);
   srv.set_payload_max_length(options.max_body_bytes);
   auto limiter = std::make_shared<RateLimiter>(options.rate_limit, 2 * options.rate_limit);
-  if (limiter->enabled()) {
-    srv.set_pre_routing_handler([limiter](const httplib::Request& req, httplib::Response& res) {
-      if (req.path == "/healthz" || limiter->allow(req.remote_addr)) return httplib::Server::HandlerResponse::Unhandled;
-      res.set_header("Retry-After", "1");
-      send_error(res, 429, "rate_limited", "too many requests from this client; retry later");
+  srv.set_pre_routing_handler([limiter](const httplib::Request& req, httplib::Response& res) {
+    // httplib passes a malformed escape through as text: a 400 instead.
+    if (!valid_percent_encoding(req.target)) {
+      send_error(res, 400, "bad_parameter", "malformed percent-encoding in the request target");
       return httplib::Server::HandlerResponse::Handled;
-    });
-  }
+    }
+    if (!limiter->enabled() || req.path == "/healthz" || limiter->allow(req.remote_addr)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_header("Retry-After", "1");
+    send_error(res, 429, "rate_limited", "too many requests from this client; retry later");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Refusals: counted, and logged without the token (at most 10 lines a second).
   auto log_budget = std::make_shared<std::pair<std::mutex, std::pair<int64_t, int>>>();
   srv.set_logger([&metrics, log_budget](const httplib::Request& req, const httplib::Response& res) {
@@ -359,6 +379,34 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       res.set_content(metrics.render_prometheus(), "text/plain; version=0.0.4");
     });
   });
+  // A known path asked with a method it does not take: 405 naming the ones it does.
+  auto not_allowed = [](std::string allow) {
+    return [allow](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      send_error(res, 405, "method_not_allowed", "this endpoint takes " + allow);
+    };
+  };
+  const std::vector<std::string> get_only = {
+      R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health|return-settings|deadlines))",
+      R"(/v1/orders/([^/]+)/history)", "/v1/rejected", "/v1/audit/partitions", "/v1/cluster", "/healthz",
+      "/metrics"};
+  for (const std::string& path : get_only) {
+    srv.Post(path, not_allowed("GET, HEAD"));
+    srv.Put(path, not_allowed("GET, HEAD"));
+    srv.Delete(path, not_allowed("GET, HEAD"));
+    srv.Patch(path, not_allowed("GET, HEAD"));
+  }
+  if (rebuild) {
+    srv.Put("/v1/admin/rebuild", not_allowed("GET, HEAD, POST"));
+    srv.Delete("/v1/admin/rebuild", not_allowed("GET, HEAD, POST"));
+    srv.Patch("/v1/admin/rebuild", not_allowed("GET, HEAD, POST"));
+  }
+  if (admin.forget_buyer) {
+    srv.Get("/v1/admin/forget-buyer", not_allowed("POST"));
+    srv.Put("/v1/admin/forget-buyer", not_allowed("POST"));
+    srv.Delete("/v1/admin/forget-buyer", not_allowed("POST"));
+    srv.Patch("/v1/admin/forget-buyer", not_allowed("POST"));
+  }
   srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) {
       res.set_content(error_json(res.status == 404 ? "not_found" : "error",

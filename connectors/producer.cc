@@ -50,7 +50,7 @@ Status produce_file(const std::string& brokers, const std::map<std::string, std:
                                {"linger.ms", "20"},
                                {"batch.num.messages", "10000"},
                                {"compression.type", "lz4"}},
-                              conf);
+                              conf, {{"message.timeout.ms", "30000"}});
   if (!st.ok()) return st;
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rd_kafka_conf_set_opaque(conf.get(), &tally);
@@ -58,6 +58,12 @@ Status produce_file(const std::string& brokers, const std::map<std::string, std:
   KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err));
   if (!rk) return Status::Error(std::string("producer: ") + err);
   conf.release();
+  // No broker: an error at once, not a wait for every record's timeout.
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_resp_err_t e = rd_kafka_metadata(rk.get(), 0, nullptr, &metadata, 10000); e) {
+    return Status::Error("no Kafka broker answers on " + brokers + " (" + rd_kafka_err2str(e) + ")");
+  }
+  rd_kafka_metadata_destroy(metadata);
 
   std::string line, seller;
   while (std::getline(in, line)) {

@@ -203,6 +203,7 @@ IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   o.projector.returns_policy = policy_of(cfg);
   o.decoder.marketplaces = cfg.marketplaces;
   o.decoder.max_record_bytes = static_cast<size_t>(cfg.max_record_bytes);
+  o.decoder.max_future_micros = cfg.future_skew_s * 1'000'000;
   o.checkpoint_records = static_cast<size_t>(cfg.checkpoint_records);
   o.checkpoint_interval = std::chrono::milliseconds(cfg.checkpoint_interval_ms);
   return o;

@@ -13,6 +13,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -70,7 +71,16 @@ bool valid_number_token(std::string_view t) {
   return i == t.size();
 }
 
-simdjson::error_code validate(od::value value, int depth) {
+// Also stops at an object's second member of the same (unescaped) name,
+// which it names in `duplicate`: which of two values a reader takes differs
+// between JSON libraries, so such a record means nothing certain.
+int64_t wall_clock_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+simdjson::error_code validate(od::value value, int depth, std::string& duplicate) {
   if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
   od::json_type type;
   if (auto e = value.type().get(type)) return e;
@@ -78,12 +88,19 @@ simdjson::error_code validate(od::value value, int depth) {
     case od::json_type::object: {
       od::object object;
       if (auto e = value.get_object().get(object)) return e;
+      // (Unescaped keys stay in the parser's string buffer for the document's life.)
+      std::vector<std::string_view> keys;
       for (auto member : object) {
         od::field field;
         if (auto e = std::move(member).get(field)) return e;
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return e;
-        if (auto e = validate(field.value(), depth + 1)) return e;
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+          duplicate = std::string(key);
+          return simdjson::INCORRECT_TYPE;
+        }
+        keys.push_back(key);
+        if (auto e = validate(field.value(), depth + 1, duplicate)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -93,7 +110,7 @@ simdjson::error_code validate(od::value value, int depth) {
       for (auto element : array) {
         od::value v;
         if (auto e = std::move(element).get(v)) return e;
-        if (auto e = validate(v, depth + 1)) return e;
+        if (auto e = validate(v, depth + 1, duplicate)) return e;
       }
       return simdjson::SUCCESS;
     }
@@ -145,6 +162,16 @@ bool read_envelope(FieldReader& r, const DecoderOptions& options,
   }
 
   if (!r.time("occurred_at", e.occurred_at)) return false;
+  {
+    // One event stamped in the future would move its seller's default
+    // as_of there: beyond the allowed skew past the engine's clock, rejected.
+    const int64_t now = options.now_micros ? options.now_micros() : wall_clock_micros();
+    if (e.occurred_at.micros > now + options.max_future_micros) {
+      return r.fail(reject::kFutureTime, "occurred_at",
+                    "later than the engine's clock by more than " +
+                        std::to_string(options.max_future_micros / 1'000'000) + " s");
+    }
+  }
 
   if (!r.string("seller_id", true, s, present)) return false;
   if (!text::seller_id_chars(s))
@@ -228,7 +255,12 @@ Result<Event> JsonDecoder::decode(std::string_view bytes, std::optional<std::str
   if (doc.type().get(root_type)) return make_rejection(reject::kInvalidJson, "", "not valid JSON");
   if (root_type == od::json_type::object || root_type == od::json_type::array) {
     od::value root;
-    if (doc.get_value().get(root) || validate(root, 0)) {
+    std::string duplicate;
+    if (doc.get_value().get(root) || validate(root, 0, duplicate)) {
+      if (!duplicate.empty()) {
+        return make_rejection(reject::kDuplicateKey, duplicate.substr(0, 128),
+                              "the member \"" + duplicate.substr(0, 128) + "\" appears twice in one object");
+      }
       return make_rejection(reject::kInvalidJson, "", "not valid JSON");
     }
     if (!doc.current_location().error()) {  // a location past the root value exists

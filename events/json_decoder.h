@@ -11,6 +11,7 @@
 // padding buffer across calls, so the hot path does not allocate for parsing.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ struct DecoderOptions {
   // Whether `notification.requested` is accepted. Producers may not send it
   // (reserved_type); the engine's own log reader may.
   bool allow_derived_types = false;
+  // An occurred_at later than the clock plus this is rejected (future_time).
+  int64_t max_future_micros = 86'400'000'000;  // 1 day
+  // The clock (microseconds since the epoch); null: the system clock.
+  std::function<int64_t()> now_micros = nullptr;
 };
 
 class JsonDecoder {

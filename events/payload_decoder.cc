@@ -135,6 +135,7 @@ bool FieldReader::time(std::string_view name, Timestamp& out) {
                 "expected an RFC 3339 time with seconds and an offset, like "
                 "2013-01-07T19:36:31+01:00");
   }
+  if (t->micros < 0) return fail(reject::kInvalidTime, name, "expected a time from 1970 on");
   out = *t;
   return true;
 }

@@ -21,7 +21,7 @@ N_SEED = len(SEED_LINES)  # 85 events
 # Every setting: its flag and its variable (spec: "Every flag has a CARELOG_*
 # environment variable and a key in the TOML config").
 SETTINGS = ["source", "brokers", "topic", "group", "dlq_topic", "data_dir", "http", "batch_size",
-            "batch_wait_ms", "stats_interval_s", "max_record_bytes", "follow", "disable_wal",
+            "batch_wait_ms", "stats_interval_s", "max_record_bytes", "future_skew_s", "follow", "disable_wal",
             "log_level", "marketplaces", "admin_tokens", "decisions_topic", "non_returnable_categories"]
 
 
@@ -203,6 +203,36 @@ def test_rejected_records_go_to_the_rejected_store(tmp_path):
     assert len(rejected(data)) == 2
 
 
+def test_an_event_from_the_future_or_with_a_member_twice_is_rejected_and_moves_nothing(tmp_path):
+    """One event stamped 2999 would move its seller's default as_of there;
+    a member given twice means different things to different readers."""
+    future = json.loads(SEED_LINES[-1])
+    future["event_id"] = "from-the-future"
+    future["occurred_at"] = "2999-01-01T00:00:00Z"
+    twice = SEED_LINES[-1][:-1] + ',"seller_id":"SOMEONE_ELSE"}'
+    f = tmp_path / "feed.jsonl"
+    write_lines(f, SEED_LINES + [json.dumps(future), twice])
+    data = tmp_path / "data"
+    assert summary(run_file(f, data)) == (N_SEED, 0, 2)
+    by_code = {r["code"]: r for r in rejected(data)}
+    assert set(by_code) == {"future_time", "duplicate_key"}, by_code
+    assert by_code["future_time"]["field"] == "occurred_at"
+    assert by_code["duplicate_key"]["field"] == "seller_id"
+    p = carelog("query", "response-times", "--seller", "A2SELLER0001", "--data-dir", data)
+    assert json.loads(p.stdout)["as_of"] == "2013-01-10T12:00:00Z"
+
+
+def test_the_data_dir_is_its_users_alone(tmp_path):
+    data = tmp_path / "data"
+    run_file(SEED, data)
+    assert (data.stat().st_mode & 0o777) == 0o700
+    files = [p for p in data.rglob("*")]
+    assert files
+    for p in files:
+        want = 0o700 if p.is_dir() else 0o600
+        assert (p.stat().st_mode & 0o777) == want, (p, oct(p.stat().st_mode))
+
+
 # ---------------------------------------------------------------- configuration
 
 @pytest.mark.parametrize("lines,line,key", [
@@ -271,6 +301,58 @@ def test_a_port_in_use_stops_the_second_engine_and_a_bad_port_is_refused(tmp_pat
                 check=False)
     assert p.returncode == 2, p.stdout + p.stderr
     assert "0..65535" in p.stderr, p.stderr
+
+
+def test_a_wrong_method_answers_405_with_allow_and_a_bad_escape_400(tmp_path):
+    import urllib.error
+    import urllib.request
+    port = free_port()
+    engine = subprocess.Popen([CARELOG, "run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "a",
+                               "--follow=true", "--http", f"127.0.0.1:{port}", "--stats-interval-s", "0"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def request(method, path):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=b"" if method in ("POST", "PUT", "PATCH") else None)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.time() < deadline, "the engine never served"
+            time.sleep(0.1)
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            status, headers, body = request(method, "/v1/sellers/A2SELLER0001/returns")
+            assert status == 405, (method, status, body)
+            assert headers["Allow"] == "GET, HEAD"
+            assert json.loads(body)["error"]["code"] == "method_not_allowed"
+        status, headers, body = request("GET", "/v1/admin/forget-buyer")
+        assert (status, headers.get("Allow")) == (405, "POST"), body
+        status, _, body = request("GET", "/v1/sellers/A2SELLER0001/returns?q=%ZZ")
+        assert status == 400, body
+        assert json.loads(body)["error"]["code"] == "bad_parameter"
+        status, _, body = request("GET", "/v1/sellers/A2SELLER0001/returns?q=DYrkY0qDRR%20")
+        assert status == 200, body
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        engine.wait(timeout=30)
+
+
+def test_produce_without_a_broker_stops_with_an_error():
+    started = time.time()
+    p = carelog("produce", "--brokers", "127.0.0.1:1", "--topic", "nowhere", SEED, check=False, timeout=60)
+    assert p.returncode != 0
+    assert "no Kafka broker answers on 127.0.0.1:1" in p.stderr, p.stderr
+    assert time.time() - started < 30
 
 
 def test_serving_beyond_loopback_without_tokens_is_announced_loudly(tmp_path):

@@ -92,10 +92,11 @@ def test_a_poison_record_is_dead_lettered_bounded_and_a_dead_letter_topic_that_r
                          "occurred_at": "2013-01-07T19:36:31+01:00", "marketplace": "FR", "schema_version": 1,
                          "data": {"pad": "x" * 990_000}}, separators=(",", ":"))
     assert 990_000 < len(poison) < 1_000_000
+    # (An idempotent producer: a retried request must not reorder a seller's events.)
     data = "".join(f"{json.loads(l)['seller_id']}\t{l}\n" for l in feed[:200]) + f"{seller}\t{poison}\n" + \
         "".join(f"{json.loads(l)['seller_id']}\t{l}\n" for l in feed[200:])
     p = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-K", "\t", "-X", "partitioner=murmur2_random",
-                        "-X", "message.max.bytes=2000000"], input=data, text=True, capture_output=True)
+                        "-X", "message.max.bytes=2000000", "-X", "enable.idempotence=true"], input=data, text=True, capture_output=True)
     assert p.returncode == 0, p.stderr
     ends = end_offsets(brokers, topic)
     engine = Engine(tmp_path / "data", topic, brokers).start()
@@ -118,7 +119,7 @@ def test_a_poison_record_is_dead_lettered_bounded_and_a_dead_letter_topic_that_r
     carelog("topics", "create", "--brokers", brokers, "--topic", topic2 + ".dlq", "--partitions", 1,
             "--topic-config", "max.message.bytes=100")
     p = subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic2, "-K", "\t", "-X", "partitioner=murmur2_random",
-                        "-X", "message.max.bytes=2000000"], input=data, text=True, capture_output=True)
+                        "-X", "message.max.bytes=2000000", "-X", "enable.idempotence=true"], input=data, text=True, capture_output=True)
     assert p.returncode == 0, p.stderr
     ends = end_offsets(brokers, topic2)
     engine = Engine(tmp_path / "data2", topic2, brokers, extra=["--http", "127.0.0.1:0"]).start()

@@ -108,7 +108,7 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
                                             "http_advertised", "members_topic",
                                             "batch_size", "batch_wait_ms", "checkpoint_records", "checkpoint_interval_ms",
                                             "projection_memory_mb",
-                                            "stats_interval_s", "max_record_bytes", "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));
+                                            "stats_interval_s", "max_record_bytes", "future_skew_s", "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));
 }
 
 TEST(ConfigDefaults, FileSourceAccessors) {

@@ -182,9 +182,41 @@ TEST_F(DecoderTest, TimesWithOffsetsAndFractions) {
   ASSERT_TRUE(Accepted(r));
   EXPECT_EQ(r.value().occurred_at.micros, 1330473600000000);
 
-  r = decode_at(decoder_, "1969-12-31T23:59:59.5Z");
+  r = decode_at(decoder_, "1970-01-01T00:00:00Z");
   ASSERT_TRUE(Accepted(r));
-  EXPECT_EQ(r.value().occurred_at.micros, -500000);
+  EXPECT_EQ(r.value().occurred_at.micros, 0);
+}
+
+// Event times are from 1970 on, and no later than the clock plus the
+// allowed skew: one event stamped 2999 would move its seller's default
+// as_of there.
+TEST_F(DecoderTest, TimesBefore1970OrPastTheClockAndItsSkewAreRejected) {
+  EXPECT_TRUE(Rejected(decode_at(decoder_, "1969-12-31T23:59:59.5Z"), reject::kInvalidTime, "occurred_at"));
+  EXPECT_TRUE(Rejected(decode_at(decoder_, "1970-01-01T00:30:00+01:00"), reject::kInvalidTime, "occurred_at"));
+  EXPECT_TRUE(Rejected(decode_at(decoder_, "2999-01-01T00:00:00Z"), reject::kFutureTime, "occurred_at"));
+  DecoderOptions o;
+  const int64_t now = 1357587391000000;  // 2013-01-07T19:36:31Z
+  o.now_micros = [now] { return now; };
+  o.max_future_micros = 3'600'000'000;  // an hour
+  JsonDecoder at_2013(o);
+  EXPECT_TRUE(Accepted(decode_at(at_2013, "2013-01-07T20:36:31Z")));
+  EXPECT_TRUE(Rejected(decode_at(at_2013, "2013-01-07T20:36:31.000001Z"), reject::kFutureTime, "occurred_at"));
+  EXPECT_TRUE(Accepted(decode_at(at_2013, "2013-01-07T21:36:31+01:00")));  // the same instant
+}
+
+// A member twice in one object (at the top or anywhere inside, however its
+// name is escaped) is rejected: which value counts differs between readers.
+TEST_F(DecoderTest, DuplicateMembersAreRejected) {
+  const std::string good = sample_envelope("order.delivered", R"({"order_id":"403-9930700-9360319"})");
+  ASSERT_TRUE(Accepted(decoder_.decode(good)));
+  const std::string top = good.substr(0, good.size() - 1) + R"(,"seller_id":"OTHER"})";
+  EXPECT_TRUE(Rejected(decoder_.decode(top), reject::kDuplicateKey, "seller_id"));
+  const std::string nested = sample_envelope(
+      "order.delivered", R"({"order_id":"403-9930700-9360319","order_id":"403-0000000-0000001"})");
+  EXPECT_TRUE(Rejected(decoder_.decode(nested), reject::kDuplicateKey, "order_id"));
+  const std::string deep = sample_envelope(
+      "order.delivered", R"({"order_id":"403-9930700-9360319","extra":[{"a":1,"b":2,"a":3}]})");
+  EXPECT_TRUE(Rejected(decoder_.decode(deep), reject::kDuplicateKey, "a"));
 }
 
 TEST_F(DecoderTest, RejectsMalformedTimes) {
@@ -267,7 +299,8 @@ TEST_F(DecoderTest, MutatedInputNeverCrashes) {
       reject::kUnknownType,        reject::kReservedType,      reject::kInvalidEnum,
       reject::kInvalidLength,      reject::kInvalidId,         reject::kInvalidOrderId,
       reject::kInvalidTime,        reject::kInvalidMoney,      reject::kOutOfRange,
-      reject::kInvalidMarketplace, reject::kUnsupportedSchema, reject::kKeyMismatch};
+      reject::kInvalidMarketplace, reject::kUnsupportedSchema, reject::kKeyMismatch,
+      reject::kFutureTime,         reject::kDuplicateKey};
   uint64_t state = 0x9E3779B97F4A7C15u;
   auto next = [&state] {
     state ^= state << 13;
