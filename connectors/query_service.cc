@@ -1,6 +1,8 @@
 #include "connectors/query_service.h"
 
 #include <charconv>
+#include <optional>
+#include <utility>
 #include <chrono>
 #include <set>
 
@@ -295,19 +297,47 @@ QueryResponse QueryService::rejected(const QueryParams& params) const {
   QueryTimer t(metrics_, "rejected");
   QueryResponse bad;
   int64_t limit = 100;
-  if (!only_allowed(params, {"seller_id", "limit"}, bad) || !limit_param(params, limit, bad)) return bad;
+  if (!only_allowed(params, {"seller_id", "limit", "cursor"}, bad) || !limit_param(params, limit, bad)) return bad;
   std::string seller_id = param(params, "seller_id");
+  // The cursor: "PARTITION:OFFSET" of the last record of the page before.
+  std::optional<std::pair<uint32_t, int64_t>> after;
+  if (auto it = params.find("cursor"); it != params.end()) {
+    const std::string& c = it->second;
+    const size_t colon = c.find(':');
+    uint32_t p = 0;
+    int64_t o = 0;
+    const char* end = c.data() + c.size();
+    if (colon == std::string::npos ||
+        std::from_chars(c.data(), c.data() + colon, p).ptr != c.data() + colon ||
+        std::from_chars(c.data() + colon + 1, end, o).ptr != end || colon == 0 || colon + 1 == c.size()) {
+      return bad_parameter("cursor", "expected the \"next\" of a page before, got '" + c + "'");
+    }
+    after = std::make_pair(p, o);
+  }
+  // A page stops at `limit` records or past kMaxRejectedPageBytes of them
+  // (at least one), whichever comes first: a rejected record may be 1 MiB.
   std::string out = "{\"rejected\":[";
   int64_t n = 0;
-  Status st = log_.list_rejected([&](const RejectedRecord& r) {
-    if (!seller_id.empty() && r.seller_id != seller_id) return true;
-    if (partition_filter_ && !partition_filter_(r.partition)) return true;
-    if (n++) out += ',';
-    out += rejected_record_json(r);
-    return n < limit;
-  });
+  std::optional<std::pair<uint32_t, int64_t>> last;
+  bool more = false;
+  Status st = log_.list_rejected(
+      [&](const RejectedRecord& r) {
+        if (!seller_id.empty() && r.seller_id != seller_id) return true;
+        if (partition_filter_ && !partition_filter_(r.partition)) return true;
+        if (n >= limit || (n > 0 && out.size() >= kMaxRejectedPageBytes)) {
+          more = true;
+          return false;
+        }
+        if (n++) out += ',';
+        out += rejected_record_json(r);
+        last = std::make_pair(r.partition, r.offset);
+        return true;
+      },
+      after);
   if (!st.ok()) return {500, error_json("internal", st.message())};
-  out += "]}";
+  out += "]";
+  if (more && last) out += ",\"next\":\"" + std::to_string(last->first) + ":" + std::to_string(last->second) + "\"";
+  out += "}";
   return {200, out};
 }
 

@@ -25,6 +25,10 @@ struct QueryResponse {
 
 using QueryParams = std::map<std::string, std::string>;
 
+// The most bytes of rejected records one /v1/rejected page holds (at least
+// one record): its "next" cursor leads on.
+inline constexpr size_t kMaxRejectedPageBytes = 4 << 20;
+
 class QueryService {
  public:
   // `store`: the engine's in-memory projections; null for a service of its

@@ -594,9 +594,19 @@ size_t EventLog::erasure_count() const {
   return erasures_.size();
 }
 
-Status EventLog::list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const {
+Status EventLog::list_rejected(const std::function<bool(const RejectedRecord&)>& fn,
+                               std::optional<std::pair<uint32_t, int64_t>> after) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, rejected_cf_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  std::string start;
+  if (after) {
+    put_be32(start, after->first);
+    put_be64(start, static_cast<uint64_t>(after->second));
+    it->Seek(start);
+    if (it->Valid() && it->key().ToStringView() == start) it->Next();
+  } else {
+    it->SeekToFirst();
+  }
+  for (; it->Valid(); it->Next()) {
     RejectedRecord r;
     if (!decode_rejected(it->value().ToStringView(), r)) {
       return Status::Error("corrupt rejected-event record");

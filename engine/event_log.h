@@ -340,7 +340,10 @@ class EventLog {
   std::vector<std::pair<uint32_t, std::string>> erasures_since(size_t index) const;
   size_t erasure_count() const;
 
-  Status list_rejected(const std::function<bool(const RejectedRecord&)>& fn) const;
+  // The rejected records in (partition, offset) order, from the first after
+  // `after` (nullopt: the start), until `fn` returns false.
+  Status list_rejected(const std::function<bool(const RejectedRecord&)>& fn,
+                       std::optional<std::pair<uint32_t, int64_t>> after = std::nullopt) const;
   uint64_t approximate_event_count() const;
 
   // Raw access for audit tools and tests that must tamper with records.

@@ -13,6 +13,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -88,18 +89,30 @@ simdjson::error_code validate(od::value value, int depth, std::string& duplicate
     case od::json_type::object: {
       od::object object;
       if (auto e = value.get_object().get(object)) return e;
-      // (Unescaped keys stay in the parser's string buffer for the document's life.)
-      std::vector<std::string_view> keys;
+      // (Unescaped keys stay in the parser's string buffer for the document's
+      // life. An envelope's objects have a handful of members: the first
+      // kInline are compared in place, without an allocation.)
+      constexpr size_t kInline = 24;
+      std::array<std::string_view, kInline> inline_keys;
+      std::vector<std::string_view> more_keys;
+      size_t count = 0;
       for (auto member : object) {
         od::field field;
         if (auto e = std::move(member).get(field)) return e;
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return e;
-        if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+        const auto inline_end = inline_keys.begin() + std::min(count, kInline);
+        if (std::find(inline_keys.begin(), inline_end, key) != inline_end ||
+            std::find(more_keys.begin(), more_keys.end(), key) != more_keys.end()) {
           duplicate = std::string(key);
           return simdjson::INCORRECT_TYPE;
         }
-        keys.push_back(key);
+        if (count < kInline) {
+          inline_keys[count] = key;
+        } else {
+          more_keys.push_back(key);
+        }
+        ++count;
         if (auto e = validate(field.value(), depth + 1, duplicate)) return e;
       }
       return simdjson::SUCCESS;

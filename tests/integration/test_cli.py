@@ -271,32 +271,53 @@ def free_port():
         return s.getsockname()[1]
 
 
+class ServedFile:
+    """`carelog run` on a file, following it, serving HTTP on 127.0.0.1:port;
+    started and healthy on entry, stopped with SIGTERM on exit."""
+
+    def __init__(self, path, data_dir, port, *extra):
+        self.port = port
+        self.args = [CARELOG, "run", "--source", f"file:{path}", "--data-dir", data_dir, "--follow=true",
+                     "--http", f"127.0.0.1:{port}", "--stats-interval-s", "0", *map(str, extra)]
+
+    def request(self, method, path):
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                     data=b"" if method in ("POST", "PUT", "PATCH") else None)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while True:
+            try:
+                if self.request("GET", "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            assert self.proc.poll() is None, "the engine exited"
+            assert time.time() < deadline, "the engine never served"
+            time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
 def test_a_port_in_use_stops_the_second_engine_and_a_bad_port_is_refused(tmp_path):
     port = free_port()
-    first = subprocess.Popen([CARELOG, "run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "a",
-                              "--follow=true", "--http", f"127.0.0.1:{port}", "--stats-interval-s", "0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                import urllib.request
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the first engine never served")
+    with ServedFile(SEED, tmp_path / "a", port):
         # No SO_REUSEPORT: the second engine cannot share the address (it
         # would take half of the connections, bearer tokens included).
         p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "b", "--follow=true",
                     "--http", f"127.0.0.1:{port}", "--stats-interval-s", 0, check=False, timeout=30)
         assert p.returncode != 0, p.stdout + p.stderr
         assert f"cannot listen on 127.0.0.1:{port}" in p.stdout + p.stderr, p.stdout + p.stderr
-    finally:
-        first.send_signal(signal.SIGTERM)
-        first.wait(timeout=30)
     p = carelog("run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "c", "--http", "127.0.0.1:83836",
                 check=False)
     assert p.returncode == 2, p.stdout + p.stderr
@@ -304,47 +325,46 @@ def test_a_port_in_use_stops_the_second_engine_and_a_bad_port_is_refused(tmp_pat
 
 
 def test_a_wrong_method_answers_405_with_allow_and_a_bad_escape_400(tmp_path):
-    import urllib.error
-    import urllib.request
-    port = free_port()
-    engine = subprocess.Popen([CARELOG, "run", "--source", f"file:{SEED}", "--data-dir", tmp_path / "a",
-                               "--follow=true", "--http", f"127.0.0.1:{port}", "--stats-interval-s", "0"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def request(method, path):
-        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                     data=b"" if method in ("POST", "PUT", "PATCH") else None)
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, dict(r.headers), r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read().decode()
-
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                if request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.time() < deadline, "the engine never served"
-            time.sleep(0.1)
+    with ServedFile(SEED, tmp_path / "a", free_port()) as engine:
         for method in ("POST", "PUT", "DELETE", "PATCH"):
-            status, headers, body = request(method, "/v1/sellers/A2SELLER0001/returns")
+            status, headers, body = engine.request(method, "/v1/sellers/A2SELLER0001/returns")
             assert status == 405, (method, status, body)
             assert headers["Allow"] == "GET, HEAD"
             assert json.loads(body)["error"]["code"] == "method_not_allowed"
-        status, headers, body = request("GET", "/v1/admin/forget-buyer")
+        status, headers, body = engine.request("GET", "/v1/admin/forget-buyer")
         assert (status, headers.get("Allow")) == (405, "POST"), body
-        status, _, body = request("GET", "/v1/sellers/A2SELLER0001/returns?q=%ZZ")
+        status, _, body = engine.request("GET", "/v1/sellers/A2SELLER0001/returns?q=%ZZ")
         assert status == 400, body
         assert json.loads(body)["error"]["code"] == "bad_parameter"
-        status, _, body = request("GET", "/v1/sellers/A2SELLER0001/returns?q=DYrkY0qDRR%20")
+        status, _, body = engine.request("GET", "/v1/sellers/A2SELLER0001/returns?q=DYrkY0qDRR%20")
         assert status == 200, body
-    finally:
-        engine.send_signal(signal.SIGTERM)
-        engine.wait(timeout=30)
+
+
+def test_rejected_pages_are_bounded_in_bytes_and_follow_a_cursor(tmp_path):
+    """Six rejected records of ~900 KB: a page stops past 4 MiB, and its
+    "next" cursor leads to the rest."""
+    big = [json.dumps({"event_id": f"big-{i}", "type": "order.placed", "seller_id": "A2SELLER0001",
+                       "occurred_at": "2013-01-07T19:36:31+01:00", "marketplace": "FR", "schema_version": 1,
+                       "data": {"pad": "x" * 900_000}}) for i in range(6)]
+    f = tmp_path / "feed.jsonl"
+    write_lines(f, SEED_LINES + big)
+    with ServedFile(f, tmp_path / "data", free_port()) as engine:
+        deadline = time.time() + 30
+        while True:
+            status, _, body = engine.request("GET", "/v1/rejected")
+            page = json.loads(body)
+            if status == 200 and (len(page["rejected"]) == 5 or time.time() > deadline):
+                break
+            time.sleep(0.2)
+        assert [r["event_id"] for r in page["rejected"]] == [f"big-{i}" for i in range(5)]
+        assert len(body) < 6 * 900_000
+        rest = json.loads(engine.request("GET", "/v1/rejected?cursor=" + page["next"])[2])
+        assert [r["event_id"] for r in rest["rejected"]] == ["big-5"]
+        assert "next" not in rest
+        two = json.loads(engine.request("GET", "/v1/rejected?limit=2")[2])
+        assert [r["event_id"] for r in two["rejected"]] == ["big-0", "big-1"] and "next" in two
+        status, _, body = engine.request("GET", "/v1/rejected?cursor=nonsense")
+        assert status == 400 and json.loads(body)["error"]["code"] == "bad_parameter", body
 
 
 def test_produce_without_a_broker_stops_with_an_error():
