@@ -326,8 +326,21 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projectio
   }
   int64_t start = ingestor.resume_offset(0).value_or(0);
   std::unique_ptr<FileSource> source;
-  Status st = FileSource::open(cfg.file_path(), start, source);
+  std::optional<FilePosition> stored_position;
+  if (auto bytes = log.source_state(kFilePositionState)) stored_position = FilePosition::decode(*bytes);
+  Status st = FileSource::open(cfg.file_path(), start, stored_position, source);
   if (st.ok()) st = bind_source(log, source_identity(cfg), cfg.data_dir);
+  // The incarnation the offsets count in, stored whenever it changes, once
+  // every record read before the change is committed.
+  auto store_position = [&]() -> Status {
+    if (stored_position == source->position()) return Status::Ok();
+    BatchResult flushed;
+    if (Status f = ingestor.flush(&flushed); !f.ok()) return f;
+    Status w = log.set_source_state(kFilePositionState, source->position().encode());
+    if (w.ok()) stored_position = source->position();
+    return w;
+  };
+  if (st.ok()) st = store_position();
   if (!st.ok()) {
     spdlog::error("{}", st.message());
     return 1;
@@ -338,6 +351,7 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projectio
     std::span<const SourceRecord> batch;
     bool at_end = false;
     st = source->next_batch(static_cast<size_t>(cfg.batch_size), cfg.follow, batch, at_end);
+    if (st.ok() && batch.empty() && !at_end) st = store_position();  // (replaced or truncated)
     BatchResult res;
     if (st.ok()) st = ingest_or_submit(ingestor, batch, static_cast<size_t>(cfg.batch_size), res);
     if (!st.ok()) {

@@ -465,6 +465,20 @@ std::string EventLog::source_topic() const {
   return v;
 }
 
+std::optional<std::string> EventLog::source_state(const std::string& name) const {
+  std::string v;
+  if (!db_->Get({}, meta_cf_, "source_state:" + name, &v).ok()) return std::nullopt;
+  return v;
+}
+
+Status EventLog::set_source_state(const std::string& name, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  wo.disableWAL = options_.disable_wal;
+  return to_status(db_->Put(wo, meta_cf_, "source_state:" + name, rocksdb::Slice(value.data(), value.size())),
+                   "write source state");
+}
+
 Status EventLog::set_source_topic(const std::string& topic) {
   return to_status(db_->Put({}, meta_cf_, "source_topic", topic), "write source topic");
 }

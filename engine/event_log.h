@@ -250,6 +250,11 @@ class EventLog {
   void scan_state(std::string_view prefix,
                   const std::function<void(std::string_view key, std::string_view value)>& fn) const;
 
+  // What a source keeps about its position beside the offsets (the file
+  // source: which file the offsets count in), by name; written durably.
+  std::optional<std::string> source_state(const std::string& name) const;
+  Status set_source_state(const std::string& name, std::string_view value);
+
   // The source topic this data dir was built from ("" when new); set once.
   std::string source_topic() const;
   Status set_source_topic(const std::string& topic);

@@ -367,6 +367,55 @@ def test_rejected_pages_are_bounded_in_bytes_and_follow_a_cursor(tmp_path):
         assert status == 400 and json.loads(body)["error"]["code"] == "bad_parameter", body
 
 
+def test_a_followed_file_truncated_or_replaced_is_read_again_and_nothing_is_lost_or_doubled(tmp_path):
+    """logrotate's copytruncate (the same file, shorter), then its create (a
+    new file under the name): the new content is ingested from its start,
+    with a warning; a restart, and a file truncated while the engine is
+    down, add nothing twice."""
+    f = tmp_path / "feed.jsonl"
+    data = tmp_path / "data"
+    log = tmp_path / "engine.log"
+
+    def wait_for(n):
+        deadline = time.time() + 30
+        while total_events(data) != n:
+            assert time.time() < deadline, f"{total_events(data)} events, expected {n}"
+            time.sleep(0.2)
+
+    write_lines(f, SEED_LINES[:40])
+    engine = subprocess.Popen([CARELOG, "run", "--source", f"file:{f}", "--data-dir", data, "--follow=true",
+                               "--http", "off", "--stats-interval-s", "0", "--checkpoint-interval-ms", "100"],
+                              stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    try:
+        wait_for(40)
+        # copytruncate: the content moves to a copy, the file is emptied in place.
+        (tmp_path / "feed.jsonl.1").write_bytes(f.read_bytes())
+        with open(f, "r+") as t:
+            t.truncate(0)
+        write_lines(f, SEED_LINES[40:60], mode="a")
+        wait_for(60)
+        # create: a new file under the name.
+        write_lines(tmp_path / "feed.new", SEED_LINES[60:])
+        os.rename(tmp_path / "feed.new", f)
+        wait_for(N_SEED)
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        assert engine.wait(timeout=30) == 0
+    out = log.read_text()
+    assert "was truncated" in out and "was replaced by another file" in out, out
+    assert event_ids(data) == SEED_IDS
+    assert_verified(data, N_SEED)
+    # A restart reads from where it stopped in the new file: nothing more.
+    assert summary(run_file(f, data)) == (0, 0, 0)
+    # Truncated while the engine was down, to lines it has seen: read from
+    # the start again, and nothing doubled.
+    write_lines(f, SEED_LINES[80:])
+    p = run_file(f, data)
+    assert summary(p) == (0, N_SEED - 80, 0), p.stdout + p.stderr
+    assert "shorter" in p.stdout + p.stderr
+    assert event_ids(data) == SEED_IDS
+
+
 def test_produce_without_a_broker_stops_with_an_error():
     started = time.time()
     p = carelog("produce", "--brokers", "127.0.0.1:1", "--topic", "nowhere", SEED, check=False, timeout=60)
