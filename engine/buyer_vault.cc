@@ -1,5 +1,6 @@
 #include "engine/buyer_vault.h"
 
+#include <simdjson.h>
 #include <sodium.h>
 
 #include <functional>
@@ -87,6 +88,48 @@ std::optional<std::string> lookup(LogBatch& batch, char kind, std::string_view s
 }  // namespace
 
 std::string vault_key_row(std::string_view seller, std::string_view buyer) { return row('K', seller, buyer); }
+
+std::string vault_link_row(char kind, std::string_view seller, std::string_view id) { return row(kind, seller, id); }
+
+namespace {
+
+bool concerns(const EventLog& log, simdjson::dom::element value, const std::string& seller, const std::string& buyer,
+              int depth) {
+  if (depth > 64) return false;
+  if (value.is_array()) {
+    const simdjson::dom::array array = value.get_array().value_unsafe();
+    for (simdjson::dom::element item : array) {
+      if (concerns(log, item, seller, buyer, depth + 1)) return true;
+    }
+    return false;
+  }
+  if (!value.is_object()) return false;
+  const simdjson::dom::object object = value.get_object().value_unsafe();
+  for (auto [key, member] : object) {
+    if (member.is_string()) {
+      const std::string_view text = member.get_string().value_unsafe();
+      if (key == "buyer_id" && text == buyer) return true;
+      const char kind = key == "thread_id" ? 'T' : key == "order_id" ? 'O' : key == "return_id" ? 'R' : 0;
+      if (kind && !text.empty()) {
+        if (auto linked = log.vault_get(row(kind, seller, text)); linked && *linked == buyer) return true;
+      }
+    } else if (concerns(log, member, seller, buyer, depth + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool record_concerns_buyer(const EventLog& log, std::string_view bytes, const std::string& seller,
+                           const std::string& buyer) {
+  if (buyer.empty()) return false;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(bytes.data(), bytes.size()).get(doc) != simdjson::SUCCESS) return false;
+  return concerns(log, doc, seller, buyer, 0);
+}
 
 bool has_buyer_text(const Event& e) {
   bool any = false;

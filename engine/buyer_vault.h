@@ -73,5 +73,16 @@ class VaultKeyCache {
 void unseal_event(VaultKeyCache& keys, LogRecord& r);
 
 std::string vault_key_row(std::string_view seller, std::string_view buyer);
+// The vault row that ties an id of `kind` ('T' thread, 'O' order, 'R'
+// return) of the seller to its buyer.
+std::string vault_link_row(char kind, std::string_view seller, std::string_view id);
+
+// Whether the JSON `bytes` (a rejected record) concern `buyer` of `seller`,
+// by their decoded fields: a "buyer_id" equal to it, or a thread_id,
+// order_id or return_id the vault ties to it, at any depth. Never by
+// substring (an unknown or one-letter buyer id matches nothing it should
+// not); bytes that are not JSON concern no one.
+bool record_concerns_buyer(const EventLog& log, std::string_view bytes, const std::string& seller,
+                           const std::string& buyer);
 
 }  // namespace carelog

@@ -101,13 +101,18 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
 
 Status redact_rejected(EventLog& log, const std::string& seller, const std::string& buyer) {
   // Rejected records are kept as they came (the source bytes could not be
-  // sealed: they did not pass); those of this seller naming this buyer lose
-  // their bytes.
+  // sealed: they did not pass); those of this seller that concern this
+  // buyer by their decoded fields (its id, or an id the vault ties to it)
+  // lose their bytes. Never by substring: an unknown or one-letter buyer id
+  // must not erase other buyers' records.
   std::vector<RejectedRecord> redacted;
   Status st = log.list_rejected([&](const RejectedRecord& r) {
-    if (r.seller_id == seller && r.value.find(buyer) != std::string::npos) {
+    if (r.seller_id == seller && r.value != kErasedText && record_concerns_buyer(log, r.value, seller, buyer)) {
       redacted.push_back(r);
+      // (The size and digest of the original go too: they would confirm a guess of it.)
       redacted.back().value = std::string(kErasedText);
+      redacted.back().value_bytes = kErasedText.size();
+      redacted.back().value_sha256 = {};
     }
     return true;
   });

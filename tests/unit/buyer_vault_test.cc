@@ -7,6 +7,7 @@
 #include <rocksdb/utilities/debug.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
@@ -203,6 +204,69 @@ TEST_F(BuyerVaultTest, ForgettingTheBuyerErasesTheTextEverywhereAndChangesNoCoun
   ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
   EXPECT_FALSE(report.key_found);
   EXPECT_FALSE(forget_buyer(*log_, ProjectorOptions{}, "NOBODY", "BUYER-DIENGOUDI", report).ok());
+}
+
+// Rejected records keep their bytes (they could not be sealed); an erasure
+// redacts those that concern the buyer by their decoded fields: the buyer's
+// id however it is escaped, or a thread, order or return the vault ties to
+// the buyer (a seller's rejected reply quoting the buyer). Never by
+// substring: an unknown or one-letter buyer id erases nothing.
+TEST_F(BuyerVaultTest, AnErasureRedactsTheRejectedRecordsOfTheBuyerByTheirFieldsAndNoOthers) {
+  const std::string kQuoted = "Vous ecrivez: Ma peluche est dechiree-Qu8";
+  const std::string kEscaped = "Retour sans commande-Esc3";
+  const std::string kOthers = "Une autre demande, de quelqu'un d'autre-Oth7";
+  const std::vector<std::string> rejected_lines = {
+      // A second reply with the id of one already logged: rejected; its thread is the buyer's.
+      envelope("r1", "message.sent",
+               R"({"message_id":"s1","thread_id":"t1","body":")" + kQuoted + R"(","sender":"seller"})",
+               "2013-01-08T12:00:00+01:00"),
+      // A request for an unknown order, the buyer's id escaped.
+      envelope("r2", "return.requested",
+               R"({"return_id":"RET-9","order_id":"403-0000000-0000009","buyer_id":"BUYER-DIENGOU\u0044I","items":[{"sku":"X","asin":"B0","quantity":1}],"reason":"defective","comment":")" +
+                   kEscaped + R"(","gift":false})",
+               "2013-01-08T13:00:00+01:00"),
+      // Another buyer's, full of the letter e.
+      envelope("r3", "return.requested",
+               R"({"return_id":"RET-8","order_id":"403-0000000-0000008","buyer_id":"BUYER-OTHER","items":[{"sku":"X","asin":"B0","quantity":1}],"reason":"defective","comment":")" +
+                   kOthers + R"(","gift":false})",
+               "2013-01-08T14:00:00+01:00"),
+  };
+  {
+    Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+    auto recs = testing::source_records(rejected_lines, 0, rejected_lines.size());
+    for (auto& r : recs) r.offset += 100, r.next_offset += 100;
+    BatchResult res;
+    ASSERT_TRUE(ingestor.ingest(recs, &res).ok());
+    ASSERT_EQ(res.rejected, 3u);
+  }
+  auto rejected_values = [&] {
+    std::map<std::string, std::string> out;
+    EXPECT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                      out[r.event_id] = r.value;
+                      // A redacted record keeps no digest of what it held.
+                      if (r.value == kErasedText) {
+                        EXPECT_EQ(r.value_sha256, (std::array<uint8_t, 32>{}));
+                      }
+                      return true;
+                    }).ok());
+    return out;
+  };
+  ErasureReport report;
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "e", report).ok());
+  EXPECT_FALSE(report.key_found);
+  auto values = rejected_values();
+  EXPECT_NE(values.at("r1").find(kQuoted), std::string::npos) << "an unknown buyer erased a record";
+  EXPECT_NE(values.at("r2").find(kEscaped), std::string::npos);
+  EXPECT_NE(values.at("r3").find(kOthers), std::string::npos);
+
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
+  values = rejected_values();
+  EXPECT_EQ(values.at("r1"), kErasedText);
+  EXPECT_EQ(values.at("r2"), kErasedText);
+  EXPECT_NE(values.at("r3").find(kOthers), std::string::npos);
+  const std::string files = all_files(dir_.str());
+  EXPECT_EQ(files.find(kQuoted), std::string::npos);
+  EXPECT_EQ(files.find(kEscaped), std::string::npos);
 }
 
 TEST_F(BuyerVaultTest, RebuildAfterErasureGivesTheErasedRows) {
