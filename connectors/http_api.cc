@@ -154,6 +154,13 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       send_error(res, 400, "bad_parameter", "malformed percent-encoding in the request target");
       return httplib::Server::HandlerResponse::Handled;
     }
+    // (Runs before httplib reads a body: without a length it would read
+    // until the client closes or the read times out.)
+    if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") &&
+        !req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+      send_error(res, 411, "length_required", "a request with a body needs a Content-Length");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (!limiter->enabled() || req.path == "/healthz" || limiter->allow(req.remote_addr)) {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -407,12 +414,19 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
     srv.Delete("/v1/admin/forget-buyer", not_allowed("POST"));
     srv.Patch("/v1/admin/forget-buyer", not_allowed("POST"));
   }
-  srv.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(error_json(res.status == 404 ? "not_found" : "error",
-                                 res.status == 404 ? "no such endpoint" : "request failed"),
-                      "application/json");
+  // The answers httplib gives itself, as JSON errors that name the problem.
+  const size_t max_body = options.max_body_bytes;
+  srv.set_error_handler([max_body](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string code = "error", message = "request failed";
+    switch (res.status) {
+      case 400: code = "bad_request", message = "the request could not be read"; break;
+      case 404: code = "not_found", message = "no such endpoint"; break;
+      case 413: code = "too_large", message = "the request body exceeds " + std::to_string(max_body) + " bytes"; break;
+      case 414: code = "too_large", message = "the request target is too long"; break;
+      default: break;
     }
+    res.set_content(error_json(code, message), "application/json");
   });
 
   if (port == 0) {

@@ -340,6 +340,34 @@ def test_a_wrong_method_answers_405_with_allow_and_a_bad_escape_400(tmp_path):
         assert status == 200, body
 
 
+def test_oversized_and_lengthless_requests_get_a_json_error_at_once(tmp_path):
+    import socket
+
+    def raw(port, request):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            started = time.time()
+            s.sendall(request)
+            data = b""
+            while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+                    re.search(rb"Content-Length: (\d+)", data).group(1) if b"Content-Length" in data else 0):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            head, body = data.split(b"\r\n\r\n", 1)
+            return int(head.split()[1]), json.loads(body), time.time() - started
+
+    with ServedFile(SEED, tmp_path / "a", free_port()) as engine:
+        status, body, took = raw(engine.port, b"POST /v1/admin/forget-buyer HTTP/1.1\r\nHost: x\r\n"
+                                              b"Content-Length: 100000\r\n\r\n" + b"x" * 100000)
+        assert (status, body["error"]["code"]) == (413, "too_large") and "65536" in body["error"]["message"]
+        status, body, took = raw(engine.port, b"GET /v1/rejected?" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (status, body["error"]["code"]) == (414, "too_large")
+        status, body, took = raw(engine.port, b"POST /v1/admin/forget-buyer HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (status, body["error"]["code"]) == (411, "length_required")
+        assert took < 1, took
+
+
 def test_rejected_pages_are_bounded_in_bytes_and_follow_a_cursor(tmp_path):
     """Six rejected records of ~900 KB: a page stops past 4 MiB, and its
     "next" cursor leads to the rest."""
