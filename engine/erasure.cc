@@ -1,5 +1,8 @@
 #include "engine/erasure.h"
 
+#include <chrono>
+#include <thread>
+
 #include <rocksdb/db.h>
 #include <spdlog/spdlog.h>
 
@@ -60,6 +63,15 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
   report = {};
   auto partition = log.seller_partition(seller);
   if (!partition) return Status::Error("unknown seller '" + seller + "'");
+  // One run at a time per buyer: while this one runs, the ingest loop does
+  // not take the logged request for one left over (pending_erasures); a
+  // second caller waits for this one, then finds the key gone.
+  while (!log.begin_running_erasure(seller, buyer)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  struct EndRunning {
+    EventLog& log;
+    const std::string &seller, &buyer;
+    ~EndRunning() { log.end_running_erasure(seller, buyer); }
+  } end_running{log, seller, buyer};
   // Projections a rebuild --until left behind are completed first, so that
   // the seller's refold below and the engine's catch-up do not both fold.
   // (With a store, its checkpoint below completes them.)

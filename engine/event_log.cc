@@ -570,7 +570,19 @@ std::vector<std::pair<std::string, std::string>> EventLog::pending_erasures() co
     if (zero == std::string_view::npos) continue;
     out.emplace_back(std::string(k.substr(0, zero)), std::string(k.substr(zero + 1)));
   }
+  std::lock_guard lock(erasures_mutex_);
+  std::erase_if(out, [&](const auto& erasure) { return running_erasures_.count(erasure) > 0; });
   return out;
+}
+
+bool EventLog::begin_running_erasure(const std::string& seller, const std::string& buyer) {
+  std::lock_guard lock(erasures_mutex_);
+  return running_erasures_.emplace(seller, buyer).second;
+}
+
+void EventLog::end_running_erasure(const std::string& seller, const std::string& buyer) {
+  std::lock_guard lock(erasures_mutex_);
+  running_erasures_.erase({seller, buyer});
 }
 
 Status EventLog::set_pending_erasure(const std::string& seller, const std::string& buyer) {

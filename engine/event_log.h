@@ -39,6 +39,7 @@
 #include <unordered_map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -329,8 +330,14 @@ class EventLog {
   // Buyer vault (buyer_vault.h).
   std::optional<std::string> vault_get(std::string_view key) const;
   Status vault_delete(const std::string& key);
-  // Erasures logged but not carried out yet, as (seller, buyer).
+  // Erasures logged but not carried out yet, as (seller, buyer), but for
+  // those a thread of this process is carrying out now (an erasure asked
+  // over HTTP is then not run again by the ingest loop).
   std::vector<std::pair<std::string, std::string>> pending_erasures() const;
+  // Marks the erasure of (seller, buyer) as being carried out, until
+  // end_running_erasure; false when it already is.
+  bool begin_running_erasure(const std::string& seller, const std::string& buyer);
+  void end_running_erasure(const std::string& seller, const std::string& buyer);
   Status set_pending_erasure(const std::string& seller, const std::string& buyer);
   Status clear_pending_erasure(const std::string& seller, const std::string& buyer);
   // Rewrites a rejected record in place (same partition and offset).
@@ -370,6 +377,7 @@ class EventLog {
   rocksdb::ColumnFamilyHandle* vault_cf_ = nullptr;
   mutable std::mutex erasures_mutex_;
   std::vector<std::pair<uint32_t, std::string>> erasures_;
+  std::set<std::pair<std::string, std::string>> running_erasures_;  // (seller, buyer), erasures_mutex_
   GenerationPtr generation_;               // the active one
   std::atomic<uint64_t> active_generation_{0};  // generation_->number, set with it
   std::vector<rocksdb::ColumnFamilyHandle*> building_;  // created, not yet active nor dropped

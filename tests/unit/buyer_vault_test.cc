@@ -269,6 +269,26 @@ TEST_F(BuyerVaultTest, AnErasureRedactsTheRejectedRecordsOfTheBuyerByTheirFields
   EXPECT_EQ(files.find(kEscaped), std::string::npos);
 }
 
+// An erasure asked over HTTP logs its request, then carries it out on the
+// HTTP thread: meanwhile the ingest loop must not take the logged request
+// for one a crash left over and run it a second time.
+TEST_F(BuyerVaultTest, AnErasureBeingCarriedOutIsNotRunAgainByTheIngestLoop) {
+  const std::string seller = "A2SELLER0001", buyer = "BUYER-DIENGOUDI";
+  ASSERT_TRUE(log_->set_pending_erasure(seller, buyer).ok());
+  ASSERT_TRUE(log_->begin_running_erasure(seller, buyer));
+  EXPECT_FALSE(log_->begin_running_erasure(seller, buyer));
+  EXPECT_TRUE(log_->pending_erasures().empty());
+  Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+  ASSERT_TRUE(ingestor.carry_out_erasures().ok());
+  EXPECT_TRUE(log_->vault_get(vault_key_row(seller, buyer)).has_value()) << "run by the ingest loop too";
+  // Had the running one failed, the request stays logged for the loop.
+  log_->end_running_erasure(seller, buyer);
+  ASSERT_EQ(log_->pending_erasures().size(), 1u);
+  ASSERT_TRUE(ingestor.carry_out_erasures().ok());
+  EXPECT_FALSE(log_->vault_get(vault_key_row(seller, buyer)).has_value());
+  EXPECT_TRUE(log_->pending_erasures().empty());
+}
+
 TEST_F(BuyerVaultTest, RebuildAfterErasureGivesTheErasedRows) {
   ErasureReport report;
   ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
