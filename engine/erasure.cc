@@ -12,7 +12,8 @@
 namespace carelog {
 
 Status refold_seller(EventLog& log, const ProjectorOptions& options, const GenerationPtr& generation,
-                     uint32_t partition, const std::string& seller, uint64_t& records) {
+                     uint32_t partition, const std::string& seller, uint64_t& records,
+                     const std::string* sealed_for_buyer, std::vector<std::string>* sealed_ids) {
   records = 0;
   Projector projector(log, options);
   LogBatch batch(log, generation);
@@ -21,6 +22,7 @@ Status refold_seller(EventLog& log, const ProjectorOptions& options, const Gener
     if (r.event.seller_id == seller) {
       projector.apply(r, batch);
       ++records;
+      if (sealed_for_buyer && sealed_ids && r.sealed_for == *sealed_for_buyer) sealed_ids->push_back(r.event.event_id);
     }
     return true;
   });
@@ -55,6 +57,11 @@ Status purge_seller_from_disk(EventLog& log, uint32_t partition, const std::stri
   if (!s.ok() && !s.IsColumnFamilyDropped()) return Status::Error("compact the projections: " + s.ToString());
   s = db->CompactRange(co, log.rejected_family(), nullptr, nullptr);
   if (!s.ok()) return Status::Error("compact the rejected records: " + s.ToString());
+  // The seller's event ids (the erased events' digests were replaced).
+  const std::string ids_begin = seller + '\0', ids_end = seller + '\x01';
+  rocksdb::Slice ib(ids_begin), ie(ids_end);
+  s = db->CompactRange(co, log.ids_family(), &ib, &ie);
+  if (!s.ok()) return Status::Error("compact the event ids: " + s.ToString());
   return Status::Ok();
 }
 
@@ -97,7 +104,10 @@ Status forget_buyer(EventLog& log, const ProjectorOptions& options, const std::s
   if (st.ok()) st = redact_rejected(log, seller, buyer);
   if (st.ok()) {
     log.note_erasure(*partition, seller);
-    st = refold_seller(log, options, log.projections(), *partition, seller, report.records_refolded);
+    std::vector<std::string> sealed_ids;
+    st = refold_seller(log, options, log.projections(), *partition, seller, report.records_refolded, &buyer,
+                       &sealed_ids);
+    if (st.ok()) st = log.erase_event_digests(seller, sealed_ids);
   }
   // After the refold (a query may have loaded the old rows meanwhile).
   if (st.ok() && store) store->drop_seller(*partition, seller);

@@ -40,7 +40,10 @@ Status redact_rejected(EventLog& log, const std::string& seller, const std::stri
 
 // Folds one seller's records of `partition` from scratch into `generation`,
 // replacing that seller's rows in one atomic write.
+// `sealed_for_buyer` (when set): the event ids of the seller's records
+// sealed for that buyer are appended to `sealed_ids`.
 Status refold_seller(EventLog& log, const ProjectorOptions& options, const GenerationPtr& generation,
-                     uint32_t partition, const std::string& seller, uint64_t& records);
+                     uint32_t partition, const std::string& seller, uint64_t& records,
+                     const std::string* sealed_for_buyer = nullptr, std::vector<std::string>* sealed_ids = nullptr);
 
 }  // namespace carelog

@@ -575,6 +575,22 @@ std::vector<std::pair<std::string, std::string>> EventLog::pending_erasures() co
   return out;
 }
 
+Status EventLog::erase_event_digests(const std::string& seller, const std::vector<std::string>& event_ids) {
+  rocksdb::WriteBatch batch;
+  for (const std::string& id : event_ids) {
+    const std::string key = event_id_key(seller, id);
+    std::string v;
+    EventIdEntry e;
+    if (!db_->Get({}, ids_cf_, key, &v).ok() || !decode_id_entry(v, e)) continue;
+    e.digest = kErasedDigest;
+    batch.Put(ids_cf_, key, encode_id_entry(e));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = !options_.disable_wal;
+  wo.disableWAL = options_.disable_wal;
+  return to_status(db_->Write(wo, &batch), "erase event digests");
+}
+
 bool EventLog::begin_running_erasure(const std::string& seller, const std::string& buyer) {
   std::lock_guard lock(erasures_mutex_);
   return running_erasures_.emplace(seller, buyer).second;

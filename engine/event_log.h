@@ -72,6 +72,12 @@ struct EventIdEntry {
   uint64_t seq = 0;
   std::array<uint8_t, 16> digest{};
 };
+// The digest of an event whose buyer was forgotten: the digest of its
+// content would confirm a guess of the erased text. Any content under its
+// id is then a duplicate (a re-delivery neither appends the text again nor
+// keeps it among the rejected records).
+inline constexpr std::array<uint8_t, 16> kErasedDigest = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 // A source record the engine refused, kept with everything needed to show it
 // and to replay it once its cause is fixed.
@@ -337,6 +343,8 @@ class EventLog {
   // Marks the erasure of (seller, buyer) as being carried out, until
   // end_running_erasure; false when it already is.
   bool begin_running_erasure(const std::string& seller, const std::string& buyer);
+  // Replaces the content digest of these events of `seller` by kErasedDigest.
+  Status erase_event_digests(const std::string& seller, const std::vector<std::string>& event_ids);
   void end_running_erasure(const std::string& seller, const std::string& buyer);
   Status set_pending_erasure(const std::string& seller, const std::string& buyer);
   Status clear_pending_erasure(const std::string& seller, const std::string& buyer);
@@ -361,6 +369,7 @@ class EventLog {
   // Raw access for audit tools and tests that must tamper with records.
   rocksdb::DB* db() { return db_.get(); }
   rocksdb::ColumnFamilyHandle* log_family() { return log_cf_; }
+  rocksdb::ColumnFamilyHandle* ids_family() { return ids_cf_; }
 
  private:
   // scan() (keys null) or scan_events() (keys set).

@@ -519,7 +519,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
     const EventIdEntry* seen = batch.pending_event_id(event.seller_id, event.event_id);
     if (!seen && d.in_log) seen = &*d.in_log;
     if (seen) {
-      if (seen->digest == d.digest) {
+      if (seen->digest == d.digest || seen->digest == kErasedDigest) {
         ++res.duplicates;
       } else {
         reject(batch, pending.rejections, rec,

@@ -289,6 +289,28 @@ TEST_F(BuyerVaultTest, AnErasureBeingCarriedOutIsNotRunAgainByTheIngestLoop) {
   EXPECT_TRUE(log_->pending_erasures().empty());
 }
 
+// After an erasure, the event-id index keeps no digest of the erased
+// events' content (it would confirm a guess of the text), and a re-delivery
+// of one is a duplicate: neither appended again nor kept, text and all,
+// among the rejected records. Other buyers' events keep theirs.
+TEST_F(BuyerVaultTest, AnErasedEventKeepsNoDigestAndItsRedeliveryIsADuplicate) {
+  ErasureReport report;
+  ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
+  const auto entries = log_->find_event_ids({{"A2SELLER0001", "e2"}, {"A2SELLER0001", "e7"}});
+  ASSERT_TRUE(entries[0] && entries[1]);
+  EXPECT_EQ(entries[0]->digest, kErasedDigest);  // the buyer's message
+  EXPECT_NE(entries[1]->digest, kErasedDigest);  // the other buyer's
+  Ingestor ingestor(*log_, IngestOptions{"carelog.events", {}, {}}, metrics_, nullptr);
+  const std::vector<std::string> again = {lines_[1]};
+  auto recs = testing::source_records(again, 0, again.size());
+  for (auto& r : recs) r.offset += 100, r.next_offset += 100;
+  BatchResult res;
+  ASSERT_TRUE(ingestor.ingest(recs, &res).ok());
+  EXPECT_EQ(res.duplicates, 1u);
+  EXPECT_EQ(res.rejected, 0u);
+  EXPECT_EQ(all_files(dir_.str()).find(kBody), std::string::npos);
+}
+
 TEST_F(BuyerVaultTest, RebuildAfterErasureGivesTheErasedRows) {
   ErasureReport report;
   ASSERT_TRUE(forget_buyer(*log_, ProjectorOptions{}, "A2SELLER0001", "BUYER-DIENGOUDI", report).ok());
