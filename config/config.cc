@@ -102,7 +102,8 @@ bool* bool_field(Config& c, const std::string& k) {
   return nullptr;
 }
 
-std::vector<std::string> split_list(const std::string& v) {
+// Every comma-separated item of `v`, blanks around it trimmed, empty ones included.
+std::vector<std::string> split_items(const std::string& v) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= v.size()) {
@@ -111,9 +112,15 @@ std::vector<std::string> split_list(const std::string& v) {
     std::string item = v.substr(start, end - start);
     while (!item.empty() && item.front() == ' ') item.erase(0, 1);
     while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) out.push_back(item);
+    out.push_back(std::move(item));
     start = end + 1;
   }
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& v) {
+  std::vector<std::string> out = split_items(v);
+  std::erase_if(out, [](const std::string& item) { return item.empty(); });
   return out;
 }
 
@@ -240,19 +247,11 @@ static Status parse_into(Config& cfg, const std::string& key, const std::string&
       if (key == "admin_tokens") {
         // Every item must be a token: an empty one ("", " ", ",") would read
         // as no token at all, and authentication would be off.
-        std::vector<std::string> tokens;
-        size_t start = 0;
-        while (start <= value.size()) {
-          size_t end = value.find(',', start);
-          if (end == std::string::npos) end = value.size();
-          std::string token = value.substr(start, end - start);
-          while (!token.empty() && token.front() == ' ') token.erase(0, 1);
-          while (!token.empty() && token.back() == ' ') token.pop_back();
+        std::vector<std::string> tokens = split_items(value);
+        for (const std::string& token : tokens) {
           if (std::string problem = token_problem(token); !problem.empty()) {
             return Status::Error(origin + ": " + problem);
           }
-          tokens.push_back(std::move(token));
-          start = end + 1;
         }
         cfg.admin_tokens = std::move(tokens);
         return Status::Ok();

@@ -5,7 +5,6 @@
 #include "engine/event_log_internal.h"
 
 #include <rocksdb/cache.h>
-#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -561,151 +560,10 @@ Status EventLog::vault_delete(const std::string& key) {
   return to_status(db_->Delete(wo, vault_cf_, key), "vault delete");
 }
 
-std::vector<std::pair<std::string, std::string>> EventLog::pending_erasures() const {
-  std::vector<std::pair<std::string, std::string>> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, meta_cf_));
-  for (it->Seek("erase:"); it->Valid() && it->key().starts_with("erase:"); it->Next()) {
-    std::string_view k = it->key().ToStringView().substr(6);
-    size_t zero = k.find('\0');
-    if (zero == std::string_view::npos) continue;
-    out.emplace_back(std::string(k.substr(0, zero)), std::string(k.substr(zero + 1)));
-  }
-  std::lock_guard lock(erasures_mutex_);
-  std::erase_if(out, [&](const auto& erasure) { return running_erasures_.count(erasure) > 0; });
-  return out;
-}
-
-Status EventLog::erase_event_digests(const std::string& seller, const std::vector<std::string>& event_ids) {
-  rocksdb::WriteBatch batch;
-  for (const std::string& id : event_ids) {
-    const std::string key = event_id_key(seller, id);
-    std::string v;
-    EventIdEntry e;
-    if (!db_->Get({}, ids_cf_, key, &v).ok() || !decode_id_entry(v, e)) continue;
-    e.digest = kErasedDigest;
-    batch.Put(ids_cf_, key, encode_id_entry(e));
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = !options_.disable_wal;
-  wo.disableWAL = options_.disable_wal;
-  return to_status(db_->Write(wo, &batch), "erase event digests");
-}
-
-bool EventLog::begin_running_erasure(const std::string& seller, const std::string& buyer) {
-  std::lock_guard lock(erasures_mutex_);
-  return running_erasures_.emplace(seller, buyer).second;
-}
-
-void EventLog::end_running_erasure(const std::string& seller, const std::string& buyer) {
-  std::lock_guard lock(erasures_mutex_);
-  running_erasures_.erase({seller, buyer});
-}
-
-Status EventLog::set_pending_erasure(const std::string& seller, const std::string& buyer) {
-  rocksdb::WriteOptions wo;
-  wo.sync = !options_.disable_wal;
-  return to_status(db_->Put(wo, meta_cf_, "erase:" + seller + '\0' + buyer, ""), "record pending erasure");
-}
-
-Status EventLog::replace_rejected(const RejectedRecord& r) {
-  std::string k;
-  put_be32(k, r.partition);
-  put_be64(k, static_cast<uint64_t>(r.offset));
-  return to_status(db_->Put({}, rejected_cf_, k, encode_rejected(r)), "rewrite rejected record");
-}
-
-Status EventLog::clear_pending_erasure(const std::string& seller, const std::string& buyer) {
-  rocksdb::WriteOptions wo;
-  wo.sync = !options_.disable_wal;
-  return to_status(db_->Delete(wo, meta_cf_, "erase:" + seller + '\0' + buyer), "clear pending erasure");
-}
-
-void EventLog::note_erasure(uint32_t partition, const std::string& seller) {
-  std::lock_guard lock(erasures_mutex_);
-  erasures_.emplace_back(partition, seller);
-}
-
-std::vector<std::pair<uint32_t, std::string>> EventLog::erasures_since(size_t index) const {
-  std::lock_guard lock(erasures_mutex_);
-  if (index >= erasures_.size()) return {};
-  return {erasures_.begin() + static_cast<std::ptrdiff_t>(index), erasures_.end()};
-}
-
-size_t EventLog::erasure_count() const {
-  std::lock_guard lock(erasures_mutex_);
-  return erasures_.size();
-}
-
-Status EventLog::list_rejected(const std::function<bool(const RejectedRecord&)>& fn,
-                               std::optional<std::pair<uint32_t, int64_t>> after) const {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}, rejected_cf_));
-  std::string start;
-  if (after) {
-    put_be32(start, after->first);
-    put_be64(start, static_cast<uint64_t>(after->second));
-    it->Seek(start);
-    if (it->Valid() && it->key().ToStringView() == start) it->Next();
-  } else {
-    it->SeekToFirst();
-  }
-  for (; it->Valid(); it->Next()) {
-    RejectedRecord r;
-    if (!decode_rejected(it->value().ToStringView(), r)) {
-      return Status::Error("corrupt rejected-event record");
-    }
-    if (!fn(r)) break;
-  }
-  return to_status(it->status(), "rejected scan");
-}
-
 uint64_t EventLog::approximate_event_count() const {
   uint64_t n = 0;
   for (auto& [p, h] : heads()) n += h.seq;
   return n;
-}
-
-std::string encode_rejected(const RejectedRecord& r) {
-  std::string out;
-  out.push_back(2);  // format (1: without value_bytes and value_sha256)
-  put_str(out, r.topic);
-  put_be32(out, r.partition);
-  put_be64(out, static_cast<uint64_t>(r.offset));
-  put_str(out, r.key);
-  put_str(out, r.value);
-  put_str(out, r.reason.code);
-  put_str(out, r.reason.field);
-  put_str(out, r.reason.message);
-  put_str(out, r.seller_id);
-  put_str(out, r.event_id);
-  put_be64(out, static_cast<uint64_t>(r.rejected_at_micros));
-  put_be64(out, r.value_bytes);
-  out.append(reinterpret_cast<const char*>(r.value_sha256.data()), r.value_sha256.size());
-  return out;
-}
-
-bool decode_rejected(std::string_view in, RejectedRecord& r) {
-  if (in.empty() || (in[0] != 1 && in[0] != 2)) return false;
-  const int format = in[0];
-  in.remove_prefix(1);
-  if (!get_str(in, r.topic) || in.size() < 12) return false;
-  r.partition = get_be32(in.data());
-  r.offset = static_cast<int64_t>(get_be64(in.data() + 4));
-  in.remove_prefix(12);
-  if (!get_str(in, r.key) || !get_str(in, r.value) || !get_str(in, r.reason.code) ||
-      !get_str(in, r.reason.field) || !get_str(in, r.reason.message) ||
-      !get_str(in, r.seller_id) || !get_str(in, r.event_id) || in.size() != (format == 1 ? 8u : 48u)) {
-    return false;
-  }
-  r.rejected_at_micros = static_cast<int64_t>(get_be64(in.data()));
-  if (format == 1) {  // the whole value, always
-    r.value_bytes = r.value.size();
-    crypto_hash_sha256(r.value_sha256.data(), reinterpret_cast<const unsigned char*>(r.value.data()),
-                       r.value.size());
-    return true;
-  }
-  r.value_bytes = get_be64(in.data() + 8);
-  std::memcpy(r.value_sha256.data(), in.data() + 16, 32);
-  return true;
 }
 
 }  // namespace carelog

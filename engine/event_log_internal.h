@@ -30,6 +30,7 @@ Status to_status(const rocksdb::Status& s, const char* what);
 // Values and keys of the meta and event_ids families.
 std::string encode_head(const PartitionHead& h);
 std::string encode_id_entry(const EventIdEntry& e);
+bool decode_id_entry(std::string_view v, EventIdEntry& e);
 // seller_id | 0x00 | event_id
 std::string event_id_key(std::string_view seller_id, std::string_view event_id);
 

@@ -71,6 +71,15 @@ class EventLogTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.message();
     return res;
   }
+  // The rejected store's records, in (partition, offset) order.
+  std::vector<RejectedRecord> rejected_records() {
+    std::vector<RejectedRecord> out;
+    EXPECT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
+                      out.push_back(r);
+                      return true;
+                    }).ok());
+    return out;
+  }
   std::vector<LogRecord> read_all(uint32_t partition) {
     std::vector<LogRecord> out;
     EXPECT_TRUE(log_->scan(partition, 1, [&](const LogRecord& r, std::string_view) {
@@ -134,11 +143,7 @@ TEST_F(EventLogTest, SameIdDifferentContentIsARejectedConflict) {
   EXPECT_EQ(sink_.flushed[0].offset, 1);
   EXPECT_EQ(read_all(0).size(), 1u);
   // The rejected store holds it too, with the original bytes.
-  std::vector<RejectedRecord> stored;
-  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
-                    stored.push_back(r);
-                    return true;
-                  }).ok());
+  const std::vector<RejectedRecord> stored = rejected_records();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].value, sink_.flushed[0].value);
   EXPECT_EQ(stored[0].event_id, "e1");
@@ -163,10 +168,7 @@ TEST_F(EventLogTest, ARecordRejectedBeforeDecodingIsLabelledFromItsKeyOrItsTopLe
   ASSERT_TRUE(ingestor_->ingest(recs, &res).ok());
   ASSERT_EQ(res.rejected, 6u);
   std::map<int64_t, std::string> owner;
-  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
-                    owner[r.offset] = r.seller_id;
-                    return true;
-                  }).ok());
+  for (const RejectedRecord& r : rejected_records()) owner[r.offset] = r.seller_id;
   EXPECT_EQ(owner.at(0), "");  // malformed, its only seller id nested
   EXPECT_EQ(owner.at(1), "SELLER_A");
   EXPECT_EQ(owner.at(2), "");  // no top-level seller, no key
@@ -213,11 +215,7 @@ TEST_F(EventLogTest, AFailedDeadLetterFlushNeverStopsIngest) {
   EXPECT_EQ(log_->stored_offset(0), std::optional<int64_t>(2));
   EXPECT_TRUE(sink_.flushed.empty());
   EXPECT_EQ(metrics_.dead_letter_failures.load(), 1u);
-  std::vector<RejectedRecord> stored;
-  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
-                    stored.push_back(r);
-                    return true;
-                  }).ok());
+  const std::vector<RejectedRecord> stored = rejected_records();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].value, "garbage");
   EXPECT_EQ(sink_.flushes, kDeadLetterAttempts);
@@ -243,11 +241,7 @@ TEST_F(EventLogTest, AnOversizedRejectedRecordIsKeptBoundedWithItsSizeAndDigest)
   std::array<uint8_t, 32> digest{};
   crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(huge.data()), huge.size());
   reopen();
-  std::vector<RejectedRecord> stored;
-  ASSERT_TRUE(log_->list_rejected([&](const RejectedRecord& r) {
-                    stored.push_back(r);
-                    return true;
-                  }).ok());
+  const std::vector<RejectedRecord> stored = rejected_records();
   ASSERT_EQ(stored.size(), 1u);
   EXPECT_EQ(stored[0].value, huge.substr(0, kMaxRejectedValueBytes));
   EXPECT_EQ(stored[0].value_bytes, huge.size());
