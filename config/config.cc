@@ -26,6 +26,7 @@ const std::vector<SettingSpec> kSettings = {
     {"http_tls_key", SettingKind::kString, "HTTPS: the certificate's private key (PEM file)"},
     {"http_rate_limit", SettingKind::kInt, "HTTP requests per second per client address (0: no limit)"},
     {"http_max_body_bytes", SettingKind::kInt, "largest HTTP request body; larger ones get 413"},
+    {"command_timeout_ms", SettingKind::kInt, "longest wait in ms for a seller's command to be produced, then to reach the log"},
     {"http_advertised", SettingKind::kString, "HOST:PORT other instances forward queries to (default: the listen address)"},
     {"members_topic", SettingKind::kString, "compacted topic where instances announce their partitions (off: single instance)"},
     {"batch_size", SettingKind::kInt, "records per source batch (one RocksDB WriteBatch)"},
@@ -87,6 +88,7 @@ int64_t* int_field(Config& c, const std::string& k) {
   if (k == "batch_wait_ms") return &c.batch_wait_ms;
   if (k == "checkpoint_records") return &c.checkpoint_records;
   if (k == "checkpoint_interval_ms") return &c.checkpoint_interval_ms;
+  if (k == "command_timeout_ms") return &c.command_timeout_ms;
   if (k == "projection_memory_mb") return &c.projection_memory_mb;
   if (k == "stats_interval_s") return &c.stats_interval_s;
   if (k == "max_record_bytes") return &c.max_record_bytes;
@@ -172,6 +174,9 @@ std::string check_value(const Config& c, const std::string& key) {
   }
   if (key == "checkpoint_interval_ms" && (c.checkpoint_interval_ms < 1 || c.checkpoint_interval_ms > 3'600'000)) {
     return "must be in 1..3600000";
+  }
+  if (key == "command_timeout_ms" && (c.command_timeout_ms < 100 || c.command_timeout_ms > 300'000)) {
+    return "must be in 100..300000";
   }
   if (key == "projection_memory_mb" && (c.projection_memory_mb < 1 || c.projection_memory_mb > (1 << 20))) {
     return "must be in 1..1048576";

@@ -50,6 +50,7 @@ struct Config {
   // after a crash folds again.
   int64_t checkpoint_records = 100'000;
   int64_t checkpoint_interval_ms = 5'000;
+  int64_t command_timeout_ms = 5'000;  // a command's produce, then its wait for the log
   // The sellers' in-memory projections past this many MiB (at a checkpoint)
   // are evicted, least recently used first; they load again from their rows.
   int64_t projection_memory_mb = 384;

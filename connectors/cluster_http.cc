@@ -26,17 +26,23 @@ std::string target_of(const httplib::Request& req) {
 
 httplib::Headers forward_headers(const ClusterView& cluster, const httplib::Request& req) {
   httplib::Headers h;
-  if (req.has_header("Authorization")) h.emplace("Authorization", req.get_header_value("Authorization"));
+  for (const char* name : {"Authorization", "Idempotency-Key", "If-Match", "X-Request-Id"}) {
+    if (req.has_header(name)) h.emplace(name, req.get_header_value(name));
+  }
   h.emplace(kForwardedHeader, cluster.membership.load()->options().member_id);
   return h;
 }
 
 }  // namespace
 
-void forward_get(const ClusterView& cluster, const MemberInfo& to, const httplib::Request& req,
-                 httplib::Response& res) {
+void forward(const ClusterView& cluster, const MemberInfo& to, const httplib::Request& req,
+             httplib::Response& res) {
   auto cli = client_for(cluster, to.http);
-  auto r = cli.Get(target_of(req).c_str(), forward_headers(cluster, req));
+  const std::string content_type =
+      req.has_header("Content-Type") ? req.get_header_value("Content-Type") : "application/json";
+  auto r = req.method == "POST"  ? cli.Post(target_of(req), forward_headers(cluster, req), req.body, content_type)
+           : req.method == "PUT" ? cli.Put(target_of(req), forward_headers(cluster, req), req.body, content_type)
+                                 : cli.Get(target_of(req).c_str(), forward_headers(cluster, req));
   if (!r) {
     res.status = 503;
     res.set_header("Retry-After", "1");

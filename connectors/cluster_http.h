@@ -23,10 +23,13 @@ struct ClusterView {
   std::string ca_file;  // to verify other members over HTTPS (the shared certificate)
 };
 
-// GET req's path and parameters from `to`, with the caller's Authorization;
-// its status, body, content type and Retry-After become `res`'s.
-void forward_get(const ClusterView& cluster, const MemberInfo& to, const httplib::Request& req,
-                 httplib::Response& res);
+// Asks `to` req's method (GET, POST or PUT), path, parameters and body,
+// with the caller's Authorization, Idempotency-Key, If-Match and
+// X-Request-Id; its status, body, content type and Retry-After become
+// `res`'s. (A command forwarded after the member's timeout may still be
+// carried out there: the caller retries with its Idempotency-Key.)
+void forward(const ClusterView& cluster, const MemberInfo& to, const httplib::Request& req,
+             httplib::Response& res);
 
 // The answers of every other live member to req (marked as forwarded, so
 // they answer from their own partitions only).

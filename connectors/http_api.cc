@@ -1,4 +1,5 @@
 #include "connectors/http_api.h"
+#include "connectors/command_routes.h"
 #include "connectors/rate_limiter.h"
 #include "projections/json_out.h"
 
@@ -115,7 +116,7 @@ bool is_loopback_host(const std::string& host) {
 
 Status HttpApi::start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
                       std::function<bool()> ready, std::unique_ptr<HttpApi>& out, const AdminHooks& admin,
-                      const ClusterView* cluster) {
+                      const ClusterView* cluster, const CommandService* commands) {
   RebuildService* rebuild = admin.rebuild;
   if (sodium_init() < 0) return Status::Error("libsodium failed to initialise");
   auto colon = options.listen.rfind(':');
@@ -243,10 +244,26 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
     if (!membership) return unavailable("starting", "this instance has not joined its group yet");
     auto server = membership->server_of(p);
     if (!server) return unavailable("unavailable", "no member serves partition " + std::to_string(p) + " yet");
-    forward_get(*cluster, *server, req, res);
+    forward(*cluster, *server, req, res);
     return false;
   };
 
+  if (commands) {
+    auto act_for = [auth](const httplib::Request& req, httplib::Response& res, const std::string& seller,
+                          const std::function<void(const std::string&)>& act) {
+      if (!auth->enabled()) return act("unauthenticated");
+      auto access = auth->check(req);
+      if (!access) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        return send_error(res, 401, "unauthorized", "a valid bearer token is required");
+      }
+      if (!access->admin && seller != access->seller) {
+        return send_error(res, 403, "forbidden", "this token may not act for this seller");
+      }
+      act(access->admin ? "admin" : access->seller);
+    };
+    add_command_routes(srv, *commands, act_for, routed_here);
+  }
   srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health|return-settings|deadlines))",
           [&queries, guarded, routed_here](const httplib::Request& req, httplib::Response& res) {
             std::string seller = req.matches[1], what = req.matches[2];

@@ -20,6 +20,10 @@
 // /v1/audit/partitions and /v1/rejected merge every member's answer;
 // GET /v1/cluster (admin) shows the members, their partitions and restores.
 //
+// Commands (with `commands`): the routes of spec/commands.md
+// (command_routes.h); a seller's token acts only for its seller, an admin
+// token for any.
+//
 // Admin: POST /v1/admin/rebuild?projection=all|NAME starts a blue/green
 // rebuild of the projections beside the serving generation (202; 409 while
 // one runs); GET /v1/admin/rebuild answers its state. POST
@@ -38,6 +42,7 @@
 #include <vector>
 
 #include "connectors/cluster_http.h"
+#include "connectors/command_service.h"
 #include "connectors/query_service.h"
 #include "engine/erasure.h"
 #include "engine/rebuild_service.h"
@@ -73,7 +78,8 @@ class HttpApi {
   // `admin` (optional) serves the /v1/admin endpoints (admin only).
   static Status start(const HttpOptions& options, const QueryService& queries, EngineMetrics& metrics,
                       std::function<bool()> ready, std::unique_ptr<HttpApi>& out,
-                      const AdminHooks& admin = {}, const ClusterView* cluster = nullptr);
+                      const AdminHooks& admin = {}, const ClusterView* cluster = nullptr,
+                      const CommandService* commands = nullptr);
   ~HttpApi();
   void stop();
   int port() const { return port_; }

@@ -18,9 +18,13 @@
 
 namespace carelog {
 
-std::string error_json(const std::string& code, const std::string& message) {
+std::string error_json(const std::string& code, const std::string& message, const std::string& field) {
   std::string out = "{\"error\":{\"code\":";
   append_json_string(out, code);
+  if (!field.empty()) {
+    out += ",\"field\":";
+    append_json_string(out, field);
+  }
   out += ",\"message\":";
   append_json_string(out, message);
   out += "}}";
@@ -150,6 +154,23 @@ QueryResponse QueryService::with_seller(
     });
   }
   return out;
+}
+
+std::string QueryService::command_row(const std::string& seller_id, CommandKind kind, const std::string& id) const {
+  std::optional<std::string> row;
+  with_seller(seller_id, [&](const SellerProjection& s, uint32_t) -> QueryResponse {
+    const int64_t as_of = s.meta.newest_micros;
+    switch (kind) {
+      case CommandKind::kReply:
+      case CommandKind::kNoResponseNeeded: row = message_row_json(s, id, /*received=*/true, as_of); break;
+      case CommandKind::kAuthorize:
+      case CommandKind::kClose:
+      case CommandKind::kRefund: row = return_row_json(s, id, as_of); break;
+      case CommandKind::kReturnSettings: row = return_settings_json(s, as_of); break;
+    }
+    return {};
+  });
+  return row.value_or("null");
 }
 
 QueryResponse QueryService::as_of_query(const std::string& seller_id, const QueryParams& params,

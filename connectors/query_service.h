@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "engine/command.h"
 #include "engine/event_log.h"
 #include "engine/metrics.h"
 #include "engine/projection_store.h"
@@ -49,6 +50,13 @@ class QueryService {
   // Each partition's head (sequence, hash), for a third party to anchor.
   QueryResponse audit_partitions(const QueryParams& params) const;
 
+  // The row a seller's command acted on, as its listing shows it at the
+  // seller's newest instant: the return `id` (authorize, close, a refund
+  // naming a return), the received message `id` (reply,
+  // no-response-needed), the return settings (a settings change); JSON
+  // "null" when there is none.
+  std::string command_row(const std::string& seller_id, CommandKind kind, const std::string& id) const;
+
   // For the command line's table form: the response-time table text.
   QueryResponse response_times_table(const std::string& seller_id, const QueryParams& params) const;
 
@@ -68,8 +76,9 @@ class QueryService {
   std::function<bool(uint32_t)> partition_filter_;
 };
 
-// {"error":{"code":..,"message":..}}
-std::string error_json(const std::string& code, const std::string& message);
+// {"error":{"code":..,"message":..}}, with "field" (the parameter or
+// member at fault) when one is given.
+std::string error_json(const std::string& code, const std::string& message, const std::string& field = "");
 
 // One rejected record as JSON (topic, partition, offset, seller_id, event_id,
 // code, field, message, rejected_at, value): the API's and the CLI's form.

@@ -21,12 +21,15 @@
 #include "connectors/decisions_publisher.h"
 #include "connectors/file_source.h"
 #include "connectors/cluster.h"
+#include "connectors/command_producer.h"
+#include "connectors/command_service.h"
 #include "connectors/http_api.h"
 #include "connectors/kafka_source.h"
 #include "connectors/query_service.h"
 #include "engine/domain_rules.h"
 #include "engine/erasure.h"
 #include "engine/event_log.h"
+#include "engine/failure_probe.h"
 #include "engine/ingest.h"
 #include "engine/metrics.h"
 #include "engine/rebuild_service.h"
@@ -181,6 +184,23 @@ std::string http_address(const std::string& listen, int port) {
   return host + ":" + std::to_string(port);
 }
 
+// CARELOG_FAILURE_PROBES="name:n,...": tests make the n-th pass through a
+// probe (engine/failure_probe.h) fire, in a real process.
+void arm_failure_probes_from_env() {
+  const char* spec = std::getenv("CARELOG_FAILURE_PROBES");
+  if (!spec) return;
+  std::string_view rest(spec);
+  while (!rest.empty()) {
+    const std::string_view item = rest.substr(0, rest.find(','));
+    rest.remove_prefix(std::min(rest.size(), item.size() + 1));
+    const size_t colon = item.rfind(':');
+    if (colon == std::string_view::npos) continue;
+    const uint64_t nth = std::strtoull(std::string(item.substr(colon + 1)).c_str(), nullptr, 10);
+    failure_probe::arm(item.substr(0, colon), nth);
+    spdlog::warn("failure probe {} armed (pass {})", item.substr(0, colon), nth);
+  }
+}
+
 ReturnsPolicy policy_of(const Config& cfg) {
   ReturnsPolicy p;
   p.non_returnable_categories = cfg.non_returnable_categories;
@@ -226,7 +246,7 @@ Status ingest_or_submit(Ingestor& ingestor, std::span<const SourceRecord> batch,
 // `source_ready` runs once the consumer has been created (the brokers
 // accepted its credentials), before the first batch.
 int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, ProjectionStore& store,
-              PartitionOwnership* ownership, const std::function<Status()>& source_ready) {
+              PartitionOwnership* ownership, const std::function<Status()>& source_ready, CommandDesk& desk) {
   std::unique_ptr<KafkaDeadLetterSink> dlq;
   Status st = KafkaDeadLetterSink::create(cfg.brokers, cfg.kafka, cfg.effective_dlq_topic(), dlq);
   if (!st.ok()) {
@@ -234,6 +254,7 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projecti
     return 1;
   }
   Ingestor ingestor(log, ingest_options(cfg, cfg.topic), metrics, dlq.get(), &store);
+  ingestor.set_command_desk(&desk);
   if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
     spdlog::error("{}", erased.message());
     return 1;
@@ -266,6 +287,14 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projecti
   // group and the partition ownership) once committed, never before.
   std::map<int32_t, int64_t> in_flight_offsets;
   while (!g_stop.load()) {
+    // Sellers' commands first: their events are produced by the HTTP threads.
+    BatchResult decided;
+    if (st = ingestor.decide_commands(&decided); !st.ok()) {
+      spdlog::error("ingest stopped: {}", st.message());
+      code = 1;
+      break;
+    }
+    if (decided.derived > 0) publisher->notify();
     std::span<const SourceRecord> batch;
     st = source->next_batch(batch);
     BatchResult res;
@@ -318,8 +347,9 @@ int run_kafka(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projecti
   return code;
 }
 
-int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, ProjectionStore& store) {
+int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, ProjectionStore& store, CommandDesk& desk) {
   Ingestor ingestor(log, ingest_options(cfg, source_identity(cfg)), metrics, nullptr, &store);
+  ingestor.set_command_desk(&desk);
   if (Status erased = ingestor.carry_out_erasures(); !erased.ok()) {
     spdlog::error("{}", erased.message());
     return 1;
@@ -348,6 +378,11 @@ int run_file(const Config& cfg, EventLog& log, EngineMetrics& metrics, Projectio
   spdlog::info("file source: {} from byte {}{}", cfg.file_path(), start, cfg.follow ? " (following)" : "");
   StatsLogger stats(metrics, cfg.stats_interval_s);
   while (!g_stop.load()) {
+    // Sellers' commands: appended here, between two batches of the file.
+    if (st = ingestor.decide_commands(); !st.ok()) {
+      spdlog::error("ingest stopped: {}", st.message());
+      return 1;
+    }
     std::span<const SourceRecord> batch;
     bool at_end = false;
     st = source->next_batch(static_cast<size_t>(cfg.batch_size), cfg.follow, batch, at_end);
@@ -402,6 +437,7 @@ int run_engine(const Config& cfg) {
     return 1;
   }
 
+  arm_failure_probes_from_env();
   EngineMetrics metrics;
   auto heads = log->heads();
   spdlog::info("carelog starting: source {}, data dir {}, {} events in {} partitions{}", identity,
@@ -455,6 +491,19 @@ int run_engine(const Config& cfg) {
       return ownership.state(static_cast<int32_t>(p)) == PartitionOwnership::State::kServing;
     });
   }
+  // Sellers' commands: decided by the ingest loop; their events produced to
+  // the topic (Kafka), or appended by the ingest loop itself (file).
+  CommandDesk desk(/*ingest_appends=*/cfg.file_source());
+  std::unique_ptr<CommandProducer> command_producer;
+  const std::chrono::milliseconds command_timeout(cfg.command_timeout_ms);
+  if (!cfg.file_source() && cfg.http != "off") {
+    st = CommandProducer::create(cfg.brokers, cfg.kafka, cfg.topic, command_timeout, command_producer);
+    if (!st.ok()) {
+      spdlog::error("{}", st.message());
+      return 1;
+    }
+  }
+  CommandService commands(*log, desk, queries, command_producer.get(), command_timeout);
   std::unique_ptr<HttpApi> http;
   if (cfg.http != "off") {
     HttpOptions ho;
@@ -473,7 +522,8 @@ int run_engine(const Config& cfg) {
     };
     // /healthz: ready once the group has assigned this instance its partitions.
     auto ready = [clustered, &ownership] { return !clustered || ownership.ever_assigned(); };
-    st = HttpApi::start(ho, queries, metrics, ready, http, admin, clustered ? &cluster_view : nullptr);
+    st = HttpApi::start(ho, queries, metrics, ready, http, admin, clustered ? &cluster_view : nullptr,
+                        cfg.follow || !cfg.file_source() ? &commands : nullptr);
     if (!st.ok()) {
       spdlog::error("{}", st.message());
       return 1;
@@ -497,8 +547,9 @@ int run_engine(const Config& cfg) {
     return Status::Ok();
   };
   EngineFile engine_file(cfg.data_dir, http ? http_address(cfg.http, http->port()) : "", cfg.http_tls_cert);
-  int code = cfg.file_source() ? run_file(cfg, *log, metrics, store)
-                               : run_kafka(cfg, *log, metrics, store, clustered ? &ownership : nullptr, join_cluster);
+  int code = cfg.file_source() ? run_file(cfg, *log, metrics, store, desk)
+                               : run_kafka(cfg, *log, metrics, store, clustered ? &ownership : nullptr, join_cluster,
+                                           desk);
   if (http) http->stop();
   cluster_view.membership = nullptr;
   membership.reset();  // a tombstone: the others stop forwarding here at once

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "events/json_encoder.h"
+
 namespace carelog {
 namespace {
 
@@ -36,10 +38,44 @@ const char* status_name(ReturnStatus s) {
   return "?";
 }
 
+// The state a check reads and does not change: reads go to the seller's
+// state, changes are dropped (a command checked before it becomes an event).
+class ReadOnlyState {
+ public:
+  explicit ReadOnlyState(SellerState& s) : s_(s) {}
+  const OrderState* order(uint32_t p, std::string_view seller, std::string_view id) {
+    return s_.order(p, seller, id);
+  }
+  const ReturnState* return_request(uint32_t p, std::string_view seller, std::string_view id) {
+    return s_.return_request(p, seller, id);
+  }
+  const ClaimState* claim(uint32_t p, std::string_view seller, std::string_view id) {
+    return s_.claim(p, seller, id);
+  }
+  bool known(uint32_t p, std::string_view seller, Known kind, std::string_view id) {
+    return s_.known(p, seller, kind, id);
+  }
+  template <class... Args>
+  void put_order(Args&&...) {}
+  template <class... Args>
+  void put_return(Args&&...) {}
+  template <class... Args>
+  void put_claim(Args&&...) {}
+  template <class... Args>
+  void put_known(Args&&...) {}
+
+ private:
+  SellerState& s_;
+};
+struct NoBatch {};
+
 // Evaluates one event for one seller; members keep the call sites short.
+// State: SellerState (apply) or ReadOnlyState (check); Batch: what a change
+// goes into.
+template <class State, class Batch>
 class Rules {
  public:
-  Rules(uint32_t p, const Event& e, SellerState& s, LogBatch& b)
+  Rules(uint32_t p, const Event& e, State& s, Batch& b)
       : p_(p), seller_(e.seller_id), s_(s), b_(b) {}
 
   std::optional<Rejection> operator()(const OrderPlaced& d) {
@@ -191,8 +227,10 @@ class Rules {
     }
     if (d.amount.cents > order->paid_cents - order->refunded_cents) {
       return reject(reject::kRefundExceedsPaid, "data.amount",
-                    "refunds would total " + std::to_string(order->refunded_cents + d.amount.cents) +
-                        " cents, the order was paid " + std::to_string(order->paid_cents));
+                    "refunds would total " + format_money_amount(order->refunded_cents + d.amount.cents) + " " +
+                        order->currency + ", the order was paid " + format_money_amount(order->paid_cents) + " " +
+                        order->currency + " (" + format_money_amount(order->paid_cents - order->refunded_cents) +
+                        " left to refund)");
     }
     // (Copies first: a put may move what the views show.)
     std::optional<ReturnState> ret_next;
@@ -277,15 +315,21 @@ class Rules {
 
   uint32_t p_;
   const std::string& seller_;
-  SellerState& s_;
-  LogBatch& b_;
+  State& s_;
+  Batch& b_;
 };
 
 }  // namespace
 
 std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& event,
                                             SellerState& state, LogBatch& batch) {
-  return std::visit(Rules(partition, event, state, batch), event.data);
+  return std::visit(Rules<SellerState, LogBatch>(partition, event, state, batch), event.data);
+}
+
+std::optional<Rejection> check_domain_rules(uint32_t partition, const Event& event, SellerState& state) {
+  ReadOnlyState read_only(state);
+  NoBatch none;
+  return std::visit(Rules<ReadOnlyState, NoBatch>(partition, event, read_only, none), event.data);
 }
 
 Status catch_up_rule_state(EventLog& log, uint64_t& folded) {

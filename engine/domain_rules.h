@@ -35,6 +35,10 @@ namespace carelog {
 std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& event,
                                             SellerState& state, LogBatch& batch);
 
+// The same rules without recording anything: whether `event` would pass
+// now (a seller's command, checked before it becomes an event).
+std::optional<Rejection> check_domain_rules(uint32_t partition, const Event& event, SellerState& state);
+
 // Brings the rules' state (the state column family) up to the log past each
 // partition's rule_state_behind mark (event_log.h), then removes the marks:
 // what an engine that deferred its state writes (seller_state.h) and did not

@@ -302,6 +302,7 @@ Status Ingestor::submit(std::span<const SourceRecord> records, BatchResult* comm
 Status Ingestor::flush(BatchResult* committed) {
   Status st = finish_in_flight(committed);
   if (!st.ok()) return st;
+  uncommitted_command_digests_.clear();  // (every batch folded is committed)
   // The checkpoint in flight commits beside the batches that follow it; it
   // is waited for when done, before the next one, and before an erasure
   // (which rewrites rows the checkpoint may hold).
@@ -331,6 +332,7 @@ Status Ingestor::recover(Status failed) {
   // The cache holds the failed batch's writes and those of any batch folded
   // after it: all go, and offsets are read again from the log.
   state_.drop_cache();
+  uncommitted_command_digests_.clear();
   if (store_) {
     // The projections in memory may hold the failed batch: they go, and
     // the rows are brought up to the committed log (they stop short of it
@@ -405,7 +407,90 @@ Status Ingestor::finish_in_flight(BatchResult* committed) {
   metrics_.batch_seconds.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - done->started).count());
   if (committed) *committed += res;
+  if (desk_) {
+    for (auto& o : done->command_outcomes) {
+      if (o.rejection) {
+        desk_->rejected(o.event_id, refusal_of(std::move(*o.rejection)));
+      } else {
+        desk_->logged(o.event_id, o.partition, o.seq);
+      }
+    }
+  }
   return Status::Ok();
+}
+
+bool Ingestor::same_command(const std::string& event_id, const EventIdEntry& seen, std::string_view value) const {
+  const std::optional<std::string> digest = recorded_request_digest(value);
+  if (!digest) return false;
+  if (auto it = uncommitted_command_digests_.find(event_id); it != uncommitted_command_digests_.end()) {
+    return it->second == *digest;
+  }
+  const std::optional<LogRecord> logged = log_.read_record(seen.partition, seen.seq);
+  return logged && recorded_request_digest(logged->original) == digest;
+}
+
+Status Ingestor::decide_commands(BatchResult* committed) {
+  if (committed) *committed = {};
+  if (!desk_ || !desk_->has_undecided()) return Status::Ok();
+  // The batch in flight commits first: a retried command whose event it
+  // holds is then found in the log.
+  if (Status st = flush(committed); !st.ok()) return st;
+  std::vector<std::shared_ptr<CommandDesk::Ticket>> tickets = desk_->take_undecided();
+  std::vector<SourceRecord> records;
+  std::vector<std::shared_ptr<CommandDesk::Ticket>> appending;
+  // Every event folded so far is in the state the commands are checked against.
+  for (const auto& ticket : tickets) {
+    const Command& c = ticket->command;
+    // Every taker gave up waiting (it answered 503): not carried out.
+    if (ticket.use_count() == 1) continue;
+    // A retry of a command whose event is committed: the same answer.
+    if (auto entry = log_.find_event_id(c.seller_id, c.event_id)) {
+      const std::optional<LogRecord> logged = log_.read_record(entry->partition, entry->seq);
+      if (logged && recorded_request_digest(logged->original) == c.request_digest) {
+        desk_->logged(c.event_id, entry->partition, entry->seq);
+      } else {
+        desk_->refuse(ticket, CommandRefusal{422, Rejection{"idempotency_key_reused", "Idempotency-Key",
+                                                            "this idempotency key was used for another request"}});
+      }
+      continue;
+    }
+    const uint32_t partition = log_.seller_partition(c.seller_id).value_or(0);
+    std::variant<std::string, CommandRefusal> built = CommandRefusal{};
+    bool known = store_ && store_->read(partition, c.seller_id, [&](const SellerProjection& s) {
+      built = build_command_envelope(c, &s);
+    });
+    if (!known) built = build_command_envelope(c, nullptr);
+    if (auto* refused = std::get_if<CommandRefusal>(&built)) {
+      desk_->refuse(ticket, std::move(*refused));
+      continue;
+    }
+    std::string& envelope = std::get<std::string>(built);
+    Result<Event> event = decoder_.decode(envelope, c.seller_id);
+    if (!event) {
+      desk_->refuse(ticket, refusal_of(event.rejection()));
+      continue;
+    }
+    if (auto why = check_domain_rules(partition, event.value(), state_)) {
+      desk_->refuse(ticket, refusal_of(std::move(*why)));
+      continue;
+    }
+    desk_->accept(ticket, std::move(envelope), partition);
+    if (desk_->ingest_appends()) appending.push_back(ticket);
+  }
+  if (appending.empty()) return Status::Ok();
+  records.reserve(appending.size());
+  for (const auto& ticket : appending) {
+    SourceRecord r;
+    r.partition = ticket->partition;
+    r.key = ticket->command.seller_id;
+    r.value = ticket->envelope;  // (the ticket outlives the batch: `appending` holds it)
+    r.command = true;
+    records.push_back(r);
+  }
+  BatchResult appended;
+  Status st = ingest(records, &appended);
+  if (committed) *committed += appended;
+  return st;
 }
 
 Status Ingestor::carry_out_erasures() {
@@ -443,6 +528,10 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
   std::vector<Prepared> decoded;
   decoded.reserve(records.size());
   for (const SourceRecord& rec : records) {
+    if (rec.command) {  // (no source offset)
+      decoded.push_back(Prepared{&rec, Result<Event>(Rejection{}), {}, {}, std::nullopt});
+      continue;
+    }
     // Below the committed offset, or the offset the batch in flight reaches,
     // or this batch's own: delivered before.
     int64_t floor = resume_offset(rec.partition).value_or(0);
@@ -516,12 +605,21 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
       continue;
     }
     Event& event = d.event.value();
+    const bool command = is_command_event_id(event.event_id);
+    // (The event moves into its log record: the id is kept apart.)
+    const std::string command_id = command && desk_ ? event.event_id : std::string();
+    auto report = [&](uint32_t partition, uint64_t seq, std::optional<Rejection> why) {
+      if (!command_id.empty()) pending.command_outcomes.push_back({command_id, partition, seq, std::move(why)});
+    };
     const EventIdEntry* seen = batch.pending_event_id(event.seller_id, event.event_id);
     if (!seen && d.in_log) seen = &*d.in_log;
     if (seen) {
-      if (seen->digest == d.digest || seen->digest == kErasedDigest) {
+      if (seen->digest == d.digest || seen->digest == kErasedDigest ||
+          (command && same_command(event.event_id, *seen, rec.value))) {
         ++res.duplicates;
+        report(seen->partition, seen->seq, std::nullopt);
       } else {
+        report(0, 0, Rejection{reject::kIdConflict, "event_id", "event id " + event.event_id + " is already in the log"});
         reject(batch, pending.rejections, rec,
                Rejection{reject::kIdConflict, "event_id",
                          "event id " + event.event_id + " is already in the log (partition " +
@@ -534,21 +632,26 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
     }
 
     if (auto why = apply_domain_rules(rec.partition, event, state_, batch)) {
+      report(0, 0, *why);
       reject(batch, pending.rejections, rec, std::move(*why), &event);
       ++res.rejected;
       continue;
     }
     LogRecord record;
     record.partition = rec.partition;
-    record.source_offset = rec.offset;
+    record.source_offset = rec.command ? -1 : rec.offset;
     if (rec.key) record.key = std::string(*rec.key);
     record.original = std::string(rec.value);
     record.event = std::move(event);
     if (const auto* erasure = std::get_if<BuyerErasureRequested>(&record.event.data)) {
       batch.put_pending_erasure(record.event.seller_id, erasure->buyer_id);
     }
+    if (command) {
+      if (auto digest = recorded_request_digest(rec.value)) uncommitted_command_digests_[record.event.event_id] = *digest;
+    }
     append_and_derive(record, d.binary, d.digest, batch, res);
     ++res.appended;
+    report(record.partition, record.seq, std::nullopt);
   }
 
   if (preparing.valid()) preparing.get();  // (rethrows what the preparing thread threw)

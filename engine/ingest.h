@@ -55,6 +55,9 @@
 #include <string_view>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
+
+#include "engine/command_desk.h"
 #include "engine/event_log.h"
 #include "engine/metrics.h"
 #include "engine/projection_store.h"
@@ -72,6 +75,9 @@ struct SourceRecord {
   int64_t next_offset = 0;  // where the source resumes after this record (Kafka: offset + 1)
   std::optional<std::string_view> key;  // nullopt: the record had no key
   std::string_view value;
+  // A seller's command appended by the engine itself (file source): no
+  // source offset (offset and next_offset are ignored).
+  bool command = false;
 };
 
 // Where rejected records are published besides the rejected store (the
@@ -155,6 +161,18 @@ class Ingestor {
   // the committed one.
   std::optional<int64_t> resume_offset(uint32_t partition);
 
+  // Sellers' commands (command_desk.h): the desk whose tickets this
+  // ingestor decides, and whose events it reports once committed (events
+  // with a "cmd:" id). Set before the first batch.
+  void set_command_desk(CommandDesk* desk) { desk_ = desk; }
+  // Decides every undecided command against the state as it stands after
+  // the batches folded so far: refused, or accepted; a command already in
+  // the log (a retry) is reported logged. When the desk says so (a file
+  // source), appends the accepted events as one batch, committed before
+  // return. The source loop calls it between batches; with undecided
+  // commands, it first flushes (`committed` sums what that committed).
+  Status decide_commands(BatchResult* committed = nullptr);
+
  private:
   // A folded batch, then its commit.
   struct Pending {
@@ -166,6 +184,15 @@ class Ingestor {
     std::future<Status> commit;  // set once started
     bool checkpoint = false;     // a projections checkpoint, not a source batch
     std::chrono::steady_clock::time_point committed_at;  // a checkpoint: when its commit ended
+    // What became of the batch's commands' events ("cmd:" ids), reported
+    // to the desk once the batch committed.
+    struct CommandOutcome {
+      std::string event_id;
+      uint32_t partition = 0;
+      uint64_t seq = 0;
+      std::optional<Rejection> rejection;
+    };
+    std::vector<CommandOutcome> command_outcomes;
   };
   // A source record on its way in: decoded, with its binary form and
   // digest, and the log's entry for its event id, if any (committed only:
@@ -195,6 +222,10 @@ class Ingestor {
   Status recover(Status failed);
   void reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, const SourceRecord& rec,
               Rejection why, const Event* event);
+  // A command's event `event_id` whose id the log (or a batch not committed
+  // yet) holds with other content: the same command (the same request
+  // digest, produced again by a retry after a restart) rather than a conflict.
+  bool same_command(const std::string& event_id, const EventIdEntry& seen, std::string_view value) const;
   // Appends an accepted event, folds it, and appends what it derives.
   void append_and_derive(LogRecord& record, const std::string& event_binary,
                          const std::array<uint8_t, 16>& digest, LogBatch& batch, BatchResult& res);
@@ -242,6 +273,10 @@ class Ingestor {
   // batch ahead of the fold, with a decoder of its own. Idle between batches.
   JsonDecoder preparer_decoder_;
   SerialWorker preparer_;
+  CommandDesk* desk_ = nullptr;
+  // The request digests of the commands' events appended by the batches not
+  // known committed yet (same_command reads the others from the log).
+  absl::flat_hash_map<std::string, std::string> uncommitted_command_digests_;
   SerialWorker checkpointer_;  // commits checkpoints
   SerialWorker committer_;     // last: destroyed first, after the commit in flight
 };

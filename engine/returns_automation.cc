@@ -4,12 +4,12 @@
 #include "projections/order_facts.h"
 
 namespace carelog {
-namespace {
-
 bool address_usable(const Address& a) {
   return !a.name.empty() && !a.line1.empty() && !a.city.empty() && !a.postal_code.empty() &&
          !a.country.empty();
 }
+
+namespace {
 
 class Deriver {
  public:

@@ -46,6 +46,9 @@ std::vector<Event> derive_events(const Event& cause, const SellerProjection& sel
 // The RMA of an automatic authorization: 10 characters of [A-Za-z0-9]
 // derived from the return id (the same id always gives the same RMA).
 std::string derived_rma(const std::string& return_id);
+// Whether an address is complete enough to send a return to (name, line1,
+// city, postal code, country).
+bool address_usable(const Address& a);
 
 bool is_derived_event_id(const std::string& event_id);
 

@@ -40,17 +40,7 @@ class ObjectWriter {
     w.str("amount", format_money_amount(m.cents));
     w.str("currency", m.currency);
   }
-  void address(std::string_view name, const Address& a) {
-    ObjectWriter w(key(name));
-    w.str("name", a.name);
-    w.str("line1", a.line1);
-    w.str("line2", a.line2);
-    w.str("city", a.city);
-    w.str("region", a.region);
-    w.str("postal_code", a.postal_code);
-    w.str("country", a.country);
-    w.str("phone", a.phone);
-  }
+  void address(std::string_view name, const Address& a) { append_address_json(key(name), a); }
 
  private:
   std::string& out_;
@@ -197,6 +187,18 @@ void write(ObjectWriter& w, const NotificationRequested& d) {
 int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && a < 0); }
 
 }  // namespace
+
+void append_address_json(std::string& out, const Address& a) {
+  ObjectWriter w(out);
+  w.str("name", a.name);
+  w.str("line1", a.line1);
+  w.str("line2", a.line2);
+  w.str("city", a.city);
+  w.str("region", a.region);
+  w.str("postal_code", a.postal_code);
+  w.str("country", a.country);
+  w.str("phone", a.phone);
+}
 
 std::string encode_json(const Event& event) {
   std::string out;

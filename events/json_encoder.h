@@ -16,5 +16,6 @@ void append_json_string(std::string& out, std::string_view s);  // quoted, escap
 std::string format_rfc3339(const Timestamp& t);  // with the writer's offset
 void append_rfc3339(std::string& out, const Timestamp& t);  // the same, appended unquoted
 std::string format_money_amount(int64_t cents);   // "12.50", "-0.05"
+void append_address_json(std::string& out, const Address& a);  // as an envelope writes it
 
 }  // namespace carelog

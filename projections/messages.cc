@@ -67,13 +67,15 @@ std::string encode_message_row(const MessageRow& m) {
   w.boolean(m.auto_reply);
   w.u8(static_cast<uint8_t>(m.sender));
   w.opt_i64(m.no_response_needed_at);
+  w.str(m.marketplace);  // (absent from rows written before it: read as "")
   return out;
 }
 
 namespace {
 
-void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) {
+void fold_received(const MessageReceived& d, int64_t at, const std::string& marketplace, SellerRowWriter& rows) {
   MessageRow m;
+  m.marketplace = marketplace;
   m.received = true;
   m.message_id = d.message_id;
   m.thread_id = d.thread_id;
@@ -92,8 +94,9 @@ void fold_received(const MessageReceived& d, int64_t at, SellerRowWriter& rows) 
   if (!current || key < *current) rows.put(head, key);
 }
 
-void fold_sent(const MessageSent& d, int64_t at, SellerRowWriter& rows) {
+void fold_sent(const MessageSent& d, int64_t at, const std::string& marketplace, SellerRowWriter& rows) {
   MessageRow m;
+  m.marketplace = marketplace;
   m.received = false;
   m.message_id = d.message_id;
   m.thread_id = d.thread_id;
@@ -160,6 +163,8 @@ bool decode_message_row(std::string_view bytes, MessageRow& m) {
   if (sender > static_cast<uint8_t>(Sender::kSellerAuto)) return false;
   m.sender = static_cast<Sender>(sender);
   m.no_response_needed_at = r.opt_i64();
+  m.marketplace.clear();
+  if (r.ok() && !r.at_end()) m.marketplace = r.str();
   return r.ok() && r.at_end();
 }
 
@@ -204,9 +209,9 @@ void MessagesProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, MessageReceived>) {
-          fold_received(d, at, rows);
+          fold_received(d, at, e.event.marketplace, rows);
         } else if constexpr (std::is_same_v<T, MessageSent>) {
-          fold_sent(d, at, rows);
+          fold_sent(d, at, e.event.marketplace, rows);
         } else if constexpr (std::is_same_v<T, MessageNoResponseNeeded>) {
           fold_no_response_needed(d, at, rows);
         }

@@ -110,6 +110,9 @@ struct MessageRow {
   bool auto_reply = false;                       // received only
   Sender sender = Sender::kSeller;               // sent only
   std::optional<int64_t> no_response_needed_at;  // received only: earliest mark
+  // The envelope's marketplace ("" in rows folded before it was kept): where
+  // a seller's reply goes.
+  std::string marketplace;
 };
 
 bool decode_message_row(std::string_view bytes, MessageRow& out);

@@ -220,6 +220,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (!received_index.try_emplace(d.message_id, index).second) return;  // rejected by the rules
           StoredMessage m;
           m.row.received = true;
+          m.row.marketplace = ev.marketplace;
           m.row.message_id = d.message_id;
           m.row.thread_id = d.thread_id;
           m.row.at = at;
@@ -248,6 +249,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           if (!sent_index.try_emplace(d.message_id, index).second) return;  // rejected by the rules
           StoredMessage m;
           m.row.received = false;
+          m.row.marketplace = ev.marketplace;
           m.row.message_id = d.message_id;
           m.row.thread_id = d.thread_id;
           m.row.at = at;

@@ -246,6 +246,28 @@ std::variant<std::string, QueryError> messages_json(const SellerProjection& s, c
 }
 
 // ---- return settings, deadlines, order history ----
+std::optional<std::string> return_row_json(const SellerProjection& s, std::string_view return_id, int64_t as_of) {
+  const ReturnRow* x = s.return_request(return_id);
+  if (!x || x->requested_at > as_of) return std::nullopt;
+  std::string out;
+  return_rows::append_return_json(out, *x, return_rows::view_at(*x, as_of), as_of, duplicate_of(s, *x));
+  return out;
+}
+
+std::optional<std::string> message_row_json(const SellerProjection& s, std::string_view message_id, bool received,
+                                            int64_t as_of) {
+  const auto& index = received ? s.received_index : s.sent_index;
+  auto it = index.find(std::string(message_id));
+  if (it == index.end()) return std::nullopt;
+  const StoredMessage& stored = s.messages[it->second];
+  if (stored.row.at > as_of) return std::nullopt;
+  MessageRow m = stored.row;
+  if (!m.received) label_sent(s, stored, m, as_of);
+  std::string out;
+  append_message_json(out, m, status_at(stored, as_of));
+  return out;
+}
+
 std::string return_settings_json(const SellerProjection& s, int64_t as_of) {
   std::map<std::string, DatedReturnSettings> in_force;
   for (const auto& [marketplace, m] : s.settings) {

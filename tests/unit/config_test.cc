@@ -105,7 +105,7 @@ TEST(ConfigDefaults, FlagAndEnvironmentNames) {
   for (const auto& s : kSettings) keys.push_back(s.key);
   EXPECT_EQ(keys, (std::vector<std::string>{"source", "brokers", "topic", "group", "dlq_topic", "decisions_topic", "data_dir", "http",
                                             "http_tls_cert", "http_tls_key", "http_rate_limit", "http_max_body_bytes",
-                                            "http_advertised", "members_topic",
+                                            "command_timeout_ms", "http_advertised", "members_topic",
                                             "batch_size", "batch_wait_ms", "checkpoint_records", "checkpoint_interval_ms",
                                             "projection_memory_mb",
                                             "stats_interval_s", "max_record_bytes", "future_skew_s", "follow", "disable_wal", "log_level", "marketplaces", "admin_tokens", "non_returnable_categories"}));

@@ -1,0 +1,139 @@
+#include "connectors/command_routes.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <chrono>
+
+namespace carelog {
+namespace {
+
+void send(httplib::Response& res, const QueryResponse& q) {
+  res.status = q.status;
+  res.set_content(q.body, "application/json");
+}
+
+bool printable_ascii(const std::string& s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (unsigned char c : s) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::string random_request_id() {
+  unsigned char bytes[12];
+  randombytes_buf(bytes, sizeof bytes);
+  static const char* digits = "0123456789abcdef";
+  std::string id = "req-";
+  for (unsigned char b : bytes) {
+    id.push_back(digits[b >> 4]);
+    id.push_back(digits[b & 15]);
+  }
+  return id;
+}
+
+// Reads what every command shares from the request; false when it answered.
+bool read_request(const httplib::Request& req, httplib::Response& res, Command& c) {
+  const std::string type = req.get_header_value("Content-Type");
+  if (type.rfind("application/json", 0) != 0) {
+    send(res, {415, error_json("unsupported_media_type",
+                               "a command's body must be sent as application/json")});
+    return false;
+  }
+  if (!req.params.empty()) {
+    send(res,
+         {400, error_json("bad_parameter", "unknown parameter '" + req.params.begin()->first + "'",
+                          req.params.begin()->first)});
+    return false;
+  }
+  if (req.has_header("If-Match")) {
+    send(res, {400, error_json("bad_parameter", "If-Match is not supported: rows carry no version",
+                               "If-Match")});
+    return false;
+  }
+  const std::string key = req.get_header_value("Idempotency-Key");
+  if (req.has_header("Idempotency-Key") && !printable_ascii(key, 255)) {
+    send(res, {400, error_json("bad_parameter",
+                               "Idempotency-Key must be 1..255 printable ASCII characters",
+                               "Idempotency-Key")});
+    return false;
+  }
+  c.request_id = req.get_header_value("X-Request-Id");
+  if (req.has_header("X-Request-Id") && !printable_ascii(c.request_id, 128)) {
+    send(res,
+         {400, error_json("bad_parameter", "X-Request-Id must be 1..128 printable ASCII characters",
+                          "X-Request-Id")});
+    return false;
+  }
+  if (c.request_id.empty()) c.request_id = random_request_id();
+  res.set_header("X-Request-Id", c.request_id);
+  if (auto refused = read_command_body(req.body, c)) {
+    send(res, {refused->status,
+               error_json(refused->why.code, refused->why.message, refused->why.field)});
+    return false;
+  }
+  c.event_id = command_event_id(c.seller_id, key);
+  c.request_digest = command_request_digest(c.kind, c.target, req.body);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  c.now_micros = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() * 1000;
+  return true;
+}
+
+CommandKind kind_named(const std::string& name) {
+  if (name == "reply") return CommandKind::kReply;
+  if (name == "no-response-needed") return CommandKind::kNoResponseNeeded;
+  if (name == "authorize") return CommandKind::kAuthorize;
+  if (name == "close") return CommandKind::kClose;
+  if (name == "refunds") return CommandKind::kRefund;
+  return CommandKind::kReturnSettings;
+}
+
+}  // namespace
+
+void add_command_routes(httplib::Server& srv, const CommandService& commands, ActFor act_for,
+                        RoutedHere routed_here) {
+  // (seller, target or "", command name)
+  auto handler = [&commands, act_for, routed_here](int target_group, int name_group) {
+    return [&commands, act_for, routed_here, target_group, name_group](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+      const std::string seller = req.matches[1];
+      act_for(req, res, seller, [&](const std::string& acted_by) {
+        if (!routed_here(req, res, seller)) return;
+        Command c;
+        c.kind = kind_named(req.matches[name_group]);
+        c.seller_id = seller;
+        if (target_group > 0) c.target = req.matches[target_group];
+        c.acted_by = acted_by;
+        if (!read_request(req, res, c)) return;
+        send(res, commands.execute(std::move(c)));
+      });
+    };
+  };
+  const std::string messages = R"(/v1/sellers/([^/]+)/messages/([^/]+)/(reply|no-response-needed))";
+  const std::string returns = R"(/v1/sellers/([^/]+)/returns/([^/]+)/(authorize|close))";
+  const std::string refunds = R"(/v1/sellers/([^/]+)/(refunds))";
+  const std::string settings = R"(/v1/sellers/([^/]+)/(return-settings)/([^/]+))";
+  srv.Post(messages, handler(2, 3));
+  srv.Post(returns, handler(2, 3));
+  srv.Post(refunds, handler(0, 2));
+  srv.Put(settings, handler(3, 2));
+  // A command's path asked with another method: 405 naming the one it takes.
+  auto not_allowed = [](std::string allow) {
+    return [allow](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      send(res, {405, error_json("method_not_allowed", "this endpoint takes " + allow)});
+    };
+  };
+  for (const std::string& path : {messages, returns, refunds}) {
+    srv.Get(path, not_allowed("POST"));
+    srv.Put(path, not_allowed("POST"));
+    srv.Delete(path, not_allowed("POST"));
+    srv.Patch(path, not_allowed("POST"));
+  }
+  srv.Post(settings, not_allowed("PUT"));
+  srv.Delete(settings, not_allowed("PUT"));
+  srv.Patch(settings, not_allowed("PUT"));
+}
+
+}  // namespace carelog

@@ -1,0 +1,84 @@
+#include "connectors/command_service.h"
+
+#include <simdjson.h>
+
+#include "events/json_encoder.h"
+
+namespace carelog {
+namespace {
+
+QueryResponse refusal_response(const CommandRefusal& r) {
+  return {r.status, error_json(r.why.code, r.why.message, r.why.field)};
+}
+
+// The return a refund names, if any (its body member).
+std::string refund_return_id(const Command& c) {
+  for (const auto& [k, v] : c.fields) {
+    if (k != "return_id") continue;
+    simdjson::dom::parser parser;
+    std::string_view id;
+    if (!parser.parse(v).get_string().get(id)) return std::string(id);
+  }
+  return "";
+}
+
+}  // namespace
+
+CommandService::CommandService(const EventLog& log, CommandDesk& desk, const QueryService& queries,
+                               CommandProducer* producer, std::chrono::milliseconds timeout)
+    : log_(log), desk_(desk), queries_(queries), producer_(producer), timeout_(timeout) {}
+
+QueryResponse CommandService::execute(Command command) const {
+  using Stage = CommandDesk::Stage;
+  bool joined = false;
+  std::shared_ptr<CommandDesk::Ticket> ticket = desk_.open(command, joined);
+  if (joined && ticket->command.request_digest != command.request_digest) {
+    return {422,
+            error_json("idempotency_key_reused",
+                       "this idempotency key was used for another request", "Idempotency-Key")};
+  }
+  const std::string timeout_ms = std::to_string(timeout_.count());
+  CommandDesk::Snapshot snap =
+      desk_.wait_past(ticket, Stage::kUndecided, std::chrono::steady_clock::now() + timeout_);
+  if (snap.stage == Stage::kUndecided) {
+    return {503,
+            error_json("engine_busy", "the engine did not take the command within " + timeout_ms +
+                                          " ms; retry with the same Idempotency-Key")};
+  }
+  if (snap.stage == Stage::kAccepted) {
+    if (producer_ && desk_.claim_production(ticket)) {
+      Status st = producer_->produce(command.seller_id, snap.envelope);
+      if (!st.ok()) {
+        desk_.fail(ticket, CommandRefusal{503, Rejection{"source_unavailable", "", st.message()}});
+      }
+    }
+    snap = desk_.wait_past(ticket, Stage::kAccepted, std::chrono::steady_clock::now() + timeout_);
+    if (snap.stage == Stage::kAccepted) {
+      std::string body = "{\"event_id\":";
+      append_json_string(body, command.event_id);
+      body += ",\"status\":\"accepted\",\"message\":";
+      append_json_string(body,
+                         "the event is produced and not in the log yet; retry with the same "
+                         "Idempotency-Key to read the answer");
+      return {202, body + "}"};
+    }
+  }
+  if (snap.stage != Stage::kLogged) return refusal_response(snap.refusal);
+  return answer_logged(command, snap.partition, snap.seq);
+}
+
+QueryResponse CommandService::answer_logged(const Command& command, uint32_t partition,
+                                            uint64_t seq) const {
+  std::optional<LogRecord> record = log_.read_record(partition, seq);
+  if (!record)
+    return {500, error_json("internal", "the command's event cannot be read from the log")};
+  std::string id = command.target;
+  if (command.kind == CommandKind::kRefund) id = refund_return_id(command);
+  std::string body = "{\"event_id\":";
+  append_json_string(body, command.event_id);
+  body += ",\"event\":" + record->original;
+  body += ",\"row\":" + queries_.command_row(command.seller_id, command.kind, id) + "}";
+  return {command.kind == CommandKind::kReturnSettings ? 200 : 201, std::move(body)};
+}
+
+}  // namespace carelog
