@@ -15,6 +15,7 @@
 #include "cli/log_commands.h"
 #include "cli/query_command.h"
 #include "cli/replay_command.h"
+#include "cli/seller_commands.h"
 #include "engine/projector.h"
 #include "config/config.h"
 #include "connectors/kafka_client.h"
@@ -204,6 +205,9 @@ int main(int argc, char** argv) {
   gen->add_option("--start", g.start_epoch_seconds, "first instant, Unix seconds")->capture_default_str();
   gen->add_option("--out", g_out, "output file, - for stdout")->capture_default_str();
 
+  // message, return, refund, settings: a seller's commands to a running engine
+  SellerCommandsCli seller_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -211,6 +215,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // usage errors exit 2, like every bad configuration
   }
 
+  if (std::optional<int> code = seller_commands.run_if_parsed()) return *code;
   if (replay->parsed()) {
     Config cfg;
     Status st = resolve_config(r_config, {}, env_lookup, cfg);

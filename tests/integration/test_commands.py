@@ -368,3 +368,34 @@ def test_sigkill_between_produce_and_append_logs_the_command_once(brokers, topic
     assert engine.stop() == 0
     closes = [r for r in log_records(tmp_path / "data") if r["event"]["type"] == "return.closed"]
     assert [r["event"]["event_id"] for r in closes] == [body["event_id"]]
+
+
+def test_the_command_line_acts_through_the_engine(tmp_path):
+    with served(tmp_path, seed_feed()) as e:
+        wait_for(lambda: requests_listed(e.port) == 2)
+        engine = ["--engine", f"http://127.0.0.1:{e.port}", "--seller", SELLER]
+        out = carelog("return", "authorize", *engine, "--return", "R1", "--label", "prepaid",
+                      "--idempotency-key", "cli-1").stdout
+        answer = json.loads(out)
+        assert answer["event"]["data"]["label"] == "prepaid" and answer["row"]["status"] == "authorized"
+        # The same key again: the same event.
+        again = json.loads(carelog("return", "authorize", *engine, "--return", "R1", "--label", "prepaid",
+                                   "--idempotency-key", "cli-1").stdout)
+        assert again["event_id"] == answer["event_id"]
+        p = carelog("return", "authorize", *engine, "--return", "R1", check=False)
+        assert p.returncode == 1 and "409 already_authorized" in p.stderr, p.stderr
+        p = carelog("return", "close", *engine, "--return", "R2", "--reason", "refund_without_return",
+                    "--message", "Remboursé sans retour.", check=False)
+        assert p.returncode == 0 and json.loads(p.stdout)["row"]["status"] == "closed", p.stderr
+        p = carelog("refund", "issue", *engine, "--order", ORDER, "--amount", "25.00", "--currency", "EUR",
+                    "--kind", "partial", check=False)
+        assert p.returncode == 1 and "422 refund_exceeds_paid amount" in p.stderr, p.stderr
+        p = carelog("message", "reply", *engine, "--message", "m1", "--body", "Bonjour !", check=False)
+        assert p.returncode == 0 and json.loads(p.stdout)["event"]["type"] == "message.sent", p.stderr
+        p = carelog("settings", "returns", *engine, "--marketplace", "FR", "--auto-authorize", "policy",
+                    "--window-days", "30", check=False)
+        assert p.returncode == 0 and json.loads(p.stdout)["row"]["marketplaces"]["FR"]["auto_authorize"] == "policy"
+        # No engine there: a clear error.
+        p = carelog("message", "no-response-needed", "--engine", "http://127.0.0.1:9", "--seller", SELLER,
+                    "--message", "m1", check=False)
+        assert p.returncode == 1 and "no answer from the engine" in p.stderr

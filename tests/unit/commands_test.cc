@@ -190,8 +190,9 @@ TEST_F(CommandsTest, SettingsKeepWhatTheCommandDoesNotName) {
   CommandDesk::Snapshot s =
       decide(command(CommandKind::kReturnSettings, "FR", R"({"auto_authorize":"all"})"));
   ASSERT_EQ(s.stage, CommandDesk::Stage::kLogged) << s.refusal.why.message;
-  const auto& changed =
-      std::get<ReturnSettingsChanged>(log_->read_record(s.partition, s.seq)->event.data);
+  const std::optional<LogRecord> record = log_->read_record(s.partition, s.seq);
+  ASSERT_TRUE(record.has_value());
+  const auto& changed = std::get<ReturnSettingsChanged>(record->event.data);
   EXPECT_EQ(changed.auto_authorize, AutoAuthorize::kAll);
   EXPECT_EQ(changed.return_window_days, 30);
   EXPECT_EQ(changed.return_address.postal_code, "08140");
