@@ -3,7 +3,9 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 namespace carelog {
 namespace {
@@ -33,6 +35,15 @@ std::string random_request_id() {
   return id;
 }
 
+// An If-Match value: the version a row showed, as 17 or "17".
+std::optional<uint64_t> parse_version(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  uint64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) return std::nullopt;
+  return out;
+}
+
 // Reads what every command shares from the request; false when it answered.
 bool read_request(const httplib::Request& req, httplib::Response& res, Command& c) {
   const std::string type = req.get_header_value("Content-Type");
@@ -48,9 +59,13 @@ bool read_request(const httplib::Request& req, httplib::Response& res, Command& 
     return false;
   }
   if (req.has_header("If-Match")) {
-    send(res, {400, error_json("bad_parameter", "If-Match is not supported: rows carry no version",
-                               "If-Match")});
-    return false;
+    c.expected_version = parse_version(req.get_header_value("If-Match"));
+    if (!c.expected_version) {
+      send(res, {400, error_json("bad_parameter",
+                                 "If-Match must be a row's version: digits, quoted or not",
+                                 "If-Match")});
+      return false;
+    }
   }
   const std::string key = req.get_header_value("Idempotency-Key");
   if (req.has_header("Idempotency-Key") && !printable_ascii(key, 255)) {

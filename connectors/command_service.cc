@@ -22,6 +22,11 @@ std::string refund_return_id(const Command& c) {
   return "";
 }
 
+// The id of the row a command acts on (QueryService::command_row).
+std::string row_id(const Command& c) {
+  return c.kind == CommandKind::kRefund ? refund_return_id(c) : c.target;
+}
+
 }  // namespace
 
 CommandService::CommandService(const EventLog& log, CommandDesk& desk, const QueryService& queries,
@@ -63,7 +68,16 @@ QueryResponse CommandService::execute(Command command) const {
       return {202, body + "}"};
     }
   }
-  if (snap.stage != Stage::kLogged) return refusal_response(snap.refusal);
+  if (snap.stage != Stage::kLogged) {
+    QueryResponse refused = refusal_response(snap.refusal);
+    if (snap.refusal.why.code == "version_conflict") {  // with the row as it is now
+      refused.body.pop_back();
+      refused.body +=
+          ",\"row\":" + queries_.command_row(command.seller_id, command.kind, row_id(command)) +
+          "}";
+    }
+    return refused;
+  }
   return answer_logged(command, snap.partition, snap.seq);
 }
 
@@ -72,12 +86,11 @@ QueryResponse CommandService::answer_logged(const Command& command, uint32_t par
   std::optional<LogRecord> record = log_.read_record(partition, seq);
   if (!record)
     return {500, error_json("internal", "the command's event cannot be read from the log")};
-  std::string id = command.target;
-  if (command.kind == CommandKind::kRefund) id = refund_return_id(command);
   std::string body = "{\"event_id\":";
   append_json_string(body, command.event_id);
   body += ",\"event\":" + record->original;
-  body += ",\"row\":" + queries_.command_row(command.seller_id, command.kind, id) + "}";
+  body +=
+      ",\"row\":" + queries_.command_row(command.seller_id, command.kind, row_id(command)) + "}";
   return {command.kind == CommandKind::kReturnSettings ? 200 : 201, std::move(body)};
 }
 

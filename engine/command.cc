@@ -8,6 +8,7 @@
 #include "engine/hash_chain.h"
 #include "engine/returns_automation.h"
 #include "events/json_encoder.h"
+#include "projections/seller_queries.h"
 
 namespace carelog {
 namespace {
@@ -106,6 +107,19 @@ std::string new_entity_id(const Command& c, std::string_view kind) {
 
 using Built = std::variant<std::string, CommandRefusal>;
 
+// The If-Match check against the row's current version.
+std::optional<CommandRefusal> stale(const Command& c, uint64_t current) {
+  if (!c.expected_version || *c.expected_version == current) return std::nullopt;
+  return refuse(409, "version_conflict", "If-Match",
+                "the row is at version " + std::to_string(current) + ", not " +
+                    std::to_string(*c.expected_version) + ": it changed since it was read");
+}
+// If-Match on a command whose row has no version.
+std::optional<CommandRefusal> unversioned(const Command& c, const std::string& what) {
+  if (!c.expected_version) return std::nullopt;
+  return refuse(400, "bad_parameter", "If-Match", what + " carries no version: send no If-Match");
+}
+
 Built unknown_message(const Command& c) {
   return refuse(404, reject::kUnknownMessage, "message_id",
                 "the seller has no received message " + c.target);
@@ -124,6 +138,7 @@ std::variant<ReceivedTarget, CommandRefusal> received_target(const Command& c,
                                                              const SellerProjection* s) {
   const StoredMessage* m = s ? s->received_message(c.target) : nullptr;
   if (!m) return std::get<CommandRefusal>(unknown_message(c));
+  if (auto refused = stale(c, message_version(*s, *m))) return *refused;
   if (!m->row.marketplace.empty()) return ReceivedTarget{m, m->row.marketplace};
   if (m->row.order_id) {
     if (const OrderFacts* o = s->order(*m->row.order_id)) return ReceivedTarget{m, o->marketplace};
@@ -159,6 +174,7 @@ Built build_no_response_needed(const Command& c, const SellerProjection* s) {
 Built build_authorize(const Command& c, const SellerProjection* s) {
   const return_rows::ReturnRow* r = s ? s->return_request(c.target) : nullptr;
   if (!r) return unknown_return(c);
+  if (auto refused = stale(c, r->version)) return *refused;
   EnvelopeWriter w(c, "return.authorized", r->marketplace);
   w.str("return_id", c.target);
   if (field_of(c, "rma")) {
@@ -191,6 +207,7 @@ Built build_authorize(const Command& c, const SellerProjection* s) {
 Built build_close(const Command& c, const SellerProjection* s) {
   const return_rows::ReturnRow* r = s ? s->return_request(c.target) : nullptr;
   if (!r) return unknown_return(c);
+  if (auto refused = stale(c, r->version)) return *refused;
   EnvelopeWriter w(c, "return.closed", r->marketplace);
   w.str("return_id", c.target);
   w.member("close_reason");
@@ -207,6 +224,16 @@ Built build_refund(const Command& c, const SellerProjection* s) {
   const OrderFacts* order = s ? s->order(*id) : nullptr;
   if (!order)
     return refuse(404, reject::kUnknownOrder, "order_id", "the seller has no order " + *id);
+  if (c.expected_version) {  // the return refunded is the row
+    auto return_id = string_member(c, "return_id");
+    if (auto* bad = std::get_if<CommandRefusal>(&return_id)) return *bad;
+    const auto& rid = std::get<std::optional<std::string>>(return_id);
+    if (!rid) return *unversioned(c, "a refund of an order alone");
+    const return_rows::ReturnRow* r = s->return_request(*rid);
+    if (!r)
+      return refuse(404, reject::kUnknownReturn, "return_id", "the seller has no return " + *rid);
+    if (auto refused = stale(c, r->version)) return *refused;
+  }
   EnvelopeWriter w(c, "refund.issued", order->marketplace);
   w.str("refund_id", new_entity_id(c, "refund"));
   w.member("order_id");
@@ -220,6 +247,7 @@ Built build_refund(const Command& c, const SellerProjection* s) {
 Built build_return_settings(const Command& c, const SellerProjection* s) {
   // The members not given keep their current value (the spec's defaults
   // when the marketplace has none; a return address has no default).
+  if (auto refused = unversioned(c, "a settings change")) return *refused;
   const ReturnSettings* current = s ? s->latest_settings(c.target) : nullptr;
   const ReturnSettings defaults;
   const ReturnSettings& base = current ? *current : defaults;

@@ -52,6 +52,10 @@ struct Command {
   std::string request_id;
   std::string request_digest;  // 32 hex digits
   int64_t now_micros = 0;      // the engine's clock at acceptance, whole milliseconds
+  // If-Match: the version of the row acted on that the seller saw (the
+  // message's or the return's, as its listing shows it); another one
+  // refuses the command (409 version_conflict).
+  std::optional<uint64_t> expected_version;
 };
 
 // Why a command is refused: the HTTP status, and the rule broken (its code,

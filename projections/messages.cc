@@ -67,15 +67,18 @@ std::string encode_message_row(const MessageRow& m) {
   w.boolean(m.auto_reply);
   w.u8(static_cast<uint8_t>(m.sender));
   w.opt_i64(m.no_response_needed_at);
-  w.str(m.marketplace);  // (absent from rows written before it: read as "")
+  w.str(m.marketplace);  // (these two are absent from rows written before them: "", 0)
+  w.i64(static_cast<int64_t>(m.version));
   return out;
 }
 
 namespace {
 
-void fold_received(const MessageReceived& d, int64_t at, const std::string& marketplace, SellerRowWriter& rows) {
+void fold_received(const MessageReceived& d, int64_t at, const std::string& marketplace, uint64_t seq,
+                   SellerRowWriter& rows) {
   MessageRow m;
   m.marketplace = marketplace;
+  m.version = seq;
   m.received = true;
   m.message_id = d.message_id;
   m.thread_id = d.thread_id;
@@ -94,9 +97,11 @@ void fold_received(const MessageReceived& d, int64_t at, const std::string& mark
   if (!current || key < *current) rows.put(head, key);
 }
 
-void fold_sent(const MessageSent& d, int64_t at, const std::string& marketplace, SellerRowWriter& rows) {
+void fold_sent(const MessageSent& d, int64_t at, const std::string& marketplace, uint64_t seq,
+               SellerRowWriter& rows) {
   MessageRow m;
   m.marketplace = marketplace;
+  m.version = seq;
   m.received = false;
   m.message_id = d.message_id;
   m.thread_id = d.thread_id;
@@ -116,7 +121,7 @@ void fold_sent(const MessageSent& d, int64_t at, const std::string& marketplace,
   }
 }
 
-void fold_no_response_needed(const MessageNoResponseNeeded& d, int64_t at, SellerRowWriter& rows) {
+void fold_no_response_needed(const MessageNoResponseNeeded& d, int64_t at, uint64_t seq, SellerRowWriter& rows) {
   auto key = rows.get(message_id_row_key(true, d.message_id));
   if (!key) return;  // unknown message: the domain rules reject it before us
   auto raw = rows.get(*key);
@@ -125,6 +130,7 @@ void fold_no_response_needed(const MessageNoResponseNeeded& d, int64_t at, Selle
   // Several marks: the earliest one excludes the message from then on.
   if (m.no_response_needed_at && *m.no_response_needed_at <= at) return;
   m.no_response_needed_at = at;
+  m.version = seq;
   rows.put(*key, encode_message_row(m));
 }
 
@@ -164,7 +170,9 @@ bool decode_message_row(std::string_view bytes, MessageRow& m) {
   m.sender = static_cast<Sender>(sender);
   m.no_response_needed_at = r.opt_i64();
   m.marketplace.clear();
+  m.version = 0;
   if (r.ok() && !r.at_end()) m.marketplace = r.str();
+  if (r.ok() && !r.at_end()) m.version = static_cast<uint64_t>(r.i64());
   return r.ok() && r.at_end();
 }
 
@@ -209,11 +217,11 @@ void MessagesProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
       [&](const auto& d) {
         using T = std::decay_t<decltype(d)>;
         if constexpr (std::is_same_v<T, MessageReceived>) {
-          fold_received(d, at, e.event.marketplace, rows);
+          fold_received(d, at, e.event.marketplace, e.seq, rows);
         } else if constexpr (std::is_same_v<T, MessageSent>) {
-          fold_sent(d, at, e.event.marketplace, rows);
+          fold_sent(d, at, e.event.marketplace, e.seq, rows);
         } else if constexpr (std::is_same_v<T, MessageNoResponseNeeded>) {
-          fold_no_response_needed(d, at, rows);
+          fold_no_response_needed(d, at, e.seq, rows);
         }
       },
       e.event.data);
@@ -279,7 +287,26 @@ bool message_matches(const MessageRow& m, const MessagesQuery& q) {
 }
 
 
-void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status) {
+uint64_t message_version(const SellerRows& rows, const MessageRow& m) {
+  uint64_t version = m.version;
+  if (!m.received) return version;
+  const std::string prefix = thread_row_key(m.thread_id);
+  std::string begin = prefix;
+  append_time(begin, m.at);
+  rows.scan(begin, prefix_end(prefix), false, [&](std::string_view key, std::string_view) {
+    if (key.size() <= prefix.size() + 8) return true;  // not a reply row
+    const std::optional<std::string> reply_key = rows.get(message_id_row_key(false, key.substr(prefix.size() + 8)));
+    if (!reply_key) return true;
+    if (const std::optional<MessageRow> reply = read_row_by_key(rows, *reply_key)) {
+      version = std::max(version, reply->version);
+    }
+    return true;
+  });
+  return version;
+}
+
+void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status,
+                         uint64_t version) {
   out += "{\"message_id\":";
   append_json_string(out, m.message_id);
   out += ",\"thread_id\":";
@@ -301,6 +328,7 @@ void append_message_json(std::string& out, const MessageRow& m, std::optional<Me
   } else {
     out += "null";
   }
+  out += ",\"version\":" + std::to_string(version);
   out += '}';
 }
 
@@ -358,7 +386,8 @@ std::variant<std::string, QueryError> messages_json(const SellerRows& rows,
       if (listed) body += ',';
       append_message_json(body, m,
                           m.received ? std::optional(classify_received(rows, m, as_of, nullptr))
-                                     : std::nullopt);
+                                     : std::nullopt,
+                          message_version(rows, m));
       ++listed;
       last_key.assign(key);
       return true;

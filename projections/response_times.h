@@ -113,6 +113,9 @@ struct MessageRow {
   // The envelope's marketplace ("" in rows folded before it was kept): where
   // a seller's reply goes.
   std::string marketplace;
+  // The log sequence number of the last event that changed this row (its
+  // own, or the no-response mark; 0: folded before rows kept it).
+  uint64_t version = 0;
 };
 
 bool decode_message_row(std::string_view bytes, MessageRow& out);
@@ -153,6 +156,12 @@ void label_sent_from(MessageRow& sent, const MessageRow& source);
 // The listing's direction and text filters.
 bool message_matches(const MessageRow& m, const MessagesQuery& q);
 // One message of the listing as JSON; `status` null for a sent message.
-void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status);
+// `version`: what a command's If-Match compares with (message_version).
+void append_message_json(std::string& out, const MessageRow& m, std::optional<MessageOutcome> status,
+                         uint64_t version);
+// A message's version as its listing shows it: for a received one, the
+// newest of its row's version and the versions of the seller's replies in
+// its thread at or after it (a reply may answer it); a sent one's own.
+uint64_t message_version(const SellerRows& rows, const MessageRow& m);
 
 }  // namespace carelog

@@ -149,6 +149,7 @@ std::string encode_return(const ReturnRow& x) {
     w.i64(r.cents);
     w.u8(static_cast<uint8_t>(r.kind));
   }
+  w.i64(static_cast<int64_t>(x.version));  // (absent from rows written before it: read as 0)
   return out;
 }
 
@@ -195,6 +196,7 @@ bool decode_return(std::string_view bytes, ReturnRow& x) {
     f.cents = r.i64();
     f.kind = static_cast<RefundKind>(r.u8());
   }
+  x.version = r.ok() && !r.at_end() ? static_cast<uint64_t>(r.i64()) : 0;
   return r.ok() && r.at_end();
 }
 
@@ -361,6 +363,8 @@ void append_return_json(std::string& out, const ReturnRow& x, const ReturnView& 
   } else {
     out += "null";
   }
+  append_json_key(out, "version");
+  out += std::to_string(x.version);
   out.push_back('}');
 }
 

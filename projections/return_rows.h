@@ -60,6 +60,9 @@ struct ReturnRow {
   CloseReason close_reason = CloseReason::kTechnicalIssueResolved;
   std::optional<int64_t> cancelled_at, item_received_at, completed_at;
   std::vector<ReturnRowRefund> refunds;
+  // The log sequence number of the last event that changed the request (0:
+  // folded before rows kept it); a command's If-Match compares with it.
+  uint64_t version = 0;
 
   bool terminal() const { return closed_at || cancelled_at || completed_at; }
   // The instant it stopped being open (closed, cancelled or completed), if any.

@@ -149,6 +149,7 @@ class Folder {
     x.reason = d.reason;
     x.comment = d.comment;
     x.gift = d.gift;
+    x.version = seq_;
     const auto order = read_order_facts(rows_, d.order_id);
     std::vector<std::string> skus;
     for (const auto& i : d.items) {
@@ -239,7 +240,9 @@ class Folder {
     auto x = read_return(rows_, return_id);
     if (!x) return;
     const ReturnRow before = *x;
-    if (fn(*x)) put(&before, *x);
+    if (!fn(*x)) return;
+    x->version = seq_;
+    put(&before, *x);
   }
   // Writes `x` (which was `before`, or is new) and moves it between the
   // counts' buckets.

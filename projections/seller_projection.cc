@@ -94,7 +94,7 @@ void SellerProjection::apply(const AppliedEvent& e, const ReturnsPolicy& policy)
   ++meta.events;
   meta_changed_ = true;
   fold_order(ev);
-  fold_messages(ev);
+  fold_messages(ev, e.seq);
   fold_returns(ev, e.seq, policy);
   fold_history(ev, e.seq, e.hash);
 }
@@ -205,11 +205,11 @@ void SellerProjection::index_message(uint32_t index) {
   (m.row.received ? received_by_time : sent_by_time).insert(key);
 }
 
-void SellerProjection::fold_messages(const Event& ev) {
+void SellerProjection::fold_messages(const Event& ev, uint64_t seq) {
   const int64_t at = ev.occurred_at.micros;
   auto thread_of = [&](const std::string& thread_id) -> uint32_t {
     auto [it, inserted] = thread_index.try_emplace(thread_id, static_cast<uint32_t>(threads.size()));
-    if (inserted) threads.push_back(ThreadFacts{thread_id, {}, {}, std::nullopt});
+    if (inserted) threads.push_back(ThreadFacts{thread_id, {}, {}, std::nullopt, {}});
     return it->second;
   };
   std::visit(
@@ -221,6 +221,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           StoredMessage m;
           m.row.received = true;
           m.row.marketplace = ev.marketplace;
+          m.row.version = seq;
           m.row.message_id = d.message_id;
           m.row.thread_id = d.thread_id;
           m.row.at = at;
@@ -250,6 +251,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           StoredMessage m;
           m.row.received = false;
           m.row.marketplace = ev.marketplace;
+          m.row.version = seq;
           m.row.message_id = d.message_id;
           m.row.thread_id = d.thread_id;
           m.row.at = at;
@@ -264,6 +266,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           index_message(index);
           if (d.sender != Sender::kSeller) return;  // auto-responders answer nothing
           ThreadFacts& t = threads[thread];
+          t.seller_sent.push_back(index);
           t.seller_replies.insert(std::upper_bound(t.seller_replies.begin(), t.seller_replies.end(), at), at);
           for (uint32_t r : t.received) {
             StoredMessage& received = messages[r];
@@ -279,6 +282,7 @@ void SellerProjection::fold_messages(const Event& ev) {
           // Several marks: the earliest one excludes the message from then on.
           if (!mark || at < *mark) {
             mark = at;
+            messages[it->second].row.version = seq;
             changed_messages_.insert(it->second);
             refresh_message_brief(it->second);
           }
@@ -326,6 +330,7 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
     ReturnRow& x = returns[it->second];
     count_return(x, -1);
     if (fn(x)) {
+      x.version = seq;
       changed_returns_.insert(it->second);
       returns_changed_ = true;
       returns_latest = std::max(returns_latest, at);
@@ -347,6 +352,7 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
           x.reason = d.reason;
           x.comment = d.comment;
           x.gift = d.gift;
+          x.version = seq;
           const OrderFacts* o = order(d.order_id);
           std::vector<std::string> skus;
           for (const auto& i : d.items) {
@@ -405,6 +411,7 @@ void SellerProjection::fold_returns(const Event& ev, uint64_t seq, const Returns
           ReturnRow& x = returns[it->second];
           if (x.item_received_at) return;
           x.item_received_at = at;
+          x.version = seq;
           changed_returns_.insert(it->second);
           returns_changed_ = true;
           returns_latest = std::max(returns_latest, at);
@@ -518,7 +525,7 @@ size_t SellerProjection::memory_bytes() const {
   }
   n += threads.capacity() * sizeof(ThreadFacts);
   for (const auto& t : threads) {
-    n += str(t.thread_id) + t.seller_replies.capacity() * 8 + t.received.capacity() * 4;
+    n += str(t.thread_id) + t.seller_replies.capacity() * 8 + (t.received.capacity() + t.seller_sent.capacity()) * 4;
   }
   n += returns.capacity() * sizeof(ReturnRow);
   for (const auto& x : returns) n += x.items.capacity() * sizeof(ReturnRowItem) + x.refunds.capacity() * 48;

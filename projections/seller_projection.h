@@ -66,6 +66,7 @@ struct ThreadFacts {
   // The earliest received message (by occurred_at, then id): it labels the
   // thread's sent messages.
   std::optional<uint32_t> head;
+  std::vector<uint32_t> seller_sent;  // message indexes of the seller's replies (sender `seller`)
 };
 
 struct SettingsChange {
@@ -249,7 +250,7 @@ class SellerProjection {
   std::vector<std::pair<char, std::string>> new_history_ids_;  // history_row kind, id
 
   void fold_order(const Event& ev);
-  void fold_messages(const Event& ev);
+  void fold_messages(const Event& ev, uint64_t seq);
   void fold_returns(const Event& ev, uint64_t seq, const ReturnsPolicy& policy);
   void fold_history(const Event& ev, uint64_t seq, const std::array<uint8_t, 32>& hash);
   void index_message(uint32_t index);

@@ -233,7 +233,7 @@ void SellerProjection::rebuild_indexes() {
     StoredMessage& m = messages[i];
     (m.row.received ? received_index : sent_index).emplace(m.row.message_id, i);
     auto [it, inserted] = thread_index.try_emplace(m.row.thread_id, static_cast<uint32_t>(threads.size()));
-    if (inserted) threads.push_back(ThreadFacts{m.row.thread_id, {}, {}, std::nullopt});
+    if (inserted) threads.push_back(ThreadFacts{m.row.thread_id, {}, {}, std::nullopt, {}});
     m.thread = it->second;
     ThreadFacts& t = threads[m.thread];
     const MessageKey key{m.row.at, i, !m.row.received};
@@ -242,6 +242,7 @@ void SellerProjection::rebuild_indexes() {
       if (!t.head || message_less(key, MessageKey{messages[*t.head].row.at, *t.head, false})) t.head = i;
     } else if (m.row.sender == Sender::kSeller) {
       t.seller_replies.push_back(m.row.at);
+      t.seller_sent.push_back(i);
     }
     messages_by_time.append_unsorted(key);
     (m.row.received ? received_by_time : sent_by_time).append_unsorted(key);

@@ -155,6 +155,16 @@ std::variant<std::string, QueryError> returns_json(const SellerProjection& s, co
 }
 
 // ---- messages ----
+uint64_t message_version(const SellerProjection& s, const StoredMessage& m) {
+  uint64_t version = m.row.version;
+  if (!m.row.received) return version;
+  for (uint32_t reply : s.threads[m.thread].seller_sent) {
+    const MessageRow& r = s.messages[reply].row;
+    if (r.at >= m.row.at) version = std::max(version, r.version);
+  }
+  return version;
+}
+
 namespace {
 
 // The sent message's labels from its source as it stood at as_of.
@@ -203,7 +213,7 @@ std::variant<std::string, QueryError> messages_json(const SellerProjection& s, c
   bool more = false;
   auto list = [&](const StoredMessage& stored, MessageRow m) {
     if (listed) body += ',';
-    append_message_json(body, m, status_at(stored, as_of));
+    append_message_json(body, m, status_at(stored, as_of), message_version(s, stored));
     ++listed;
     last_key = message_row_key(m.at, m.received, m.message_id);
   };
@@ -264,7 +274,7 @@ std::optional<std::string> message_row_json(const SellerProjection& s, std::stri
   MessageRow m = stored.row;
   if (!m.received) label_sent(s, stored, m, as_of);
   std::string out;
-  append_message_json(out, m, status_at(stored, as_of));
+  append_message_json(out, m, status_at(stored, as_of), message_version(s, stored));
   return out;
 }
 

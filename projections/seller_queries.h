@@ -33,6 +33,10 @@ std::string account_health_json(const SellerProjection& s, int64_t as_of);
 std::variant<std::string, QueryError> returns_json(const SellerProjection& s, const ReturnsQuery& q);
 std::variant<std::string, QueryError> messages_json(const SellerProjection& s, const MessagesQuery& q);
 std::string return_settings_json(const SellerProjection& s, int64_t as_of);
+// A message's version as its listing shows it (message_version of
+// response_times.h, over the in-memory projection).
+uint64_t message_version(const SellerProjection& s, const StoredMessage& m);
+
 // One return request, or one message (received or sent), as its listing
 // shows it at as_of; nullopt when the seller has none by then.
 std::optional<std::string> return_row_json(const SellerProjection& s, std::string_view return_id, int64_t as_of);

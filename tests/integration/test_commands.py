@@ -49,7 +49,7 @@ def seed_feed(seller=SELLER):
     ]
 
 
-def call(port, method, path, body=None, token=None, key=None, content_type="application/json"):
+def call(port, method, path, body=None, token=None, key=None, content_type="application/json", if_match=None):
     """(status, parsed JSON) of a request to the engine."""
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, data=data or b"")
@@ -59,6 +59,8 @@ def call(port, method, path, body=None, token=None, key=None, content_type="appl
         req.add_header("Authorization", f"Bearer {token}")
     if key:
         req.add_header("Idempotency-Key", key)
+    if if_match is not None:
+        req.add_header("If-Match", str(if_match))
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             status, text = r.status, r.read().decode()
@@ -258,6 +260,32 @@ def test_an_idempotency_key_gives_one_event_and_one_answer(tmp_path):
         assert (status, body["error"]["code"]) == (422, "idempotency_key_reused")
     ids = [r["event"]["event_id"] for r in log_records(tmp_path / "data")]
     assert ids.count(answers[0][1]["event_id"]) == 1
+
+
+def test_if_match_refuses_a_stale_version_with_the_current_row(tmp_path):
+    with served(tmp_path, seed_feed()) as e:
+        wait_for(lambda: requests_listed(e.port) == 2)
+        base = f"/v1/sellers/{SELLER}"
+        seen = returns_of(e.port)["R1"]["version"]
+        assert seen > 0
+        # A colleague authorizes R1 meanwhile.
+        status, body = call(e.port, "POST", f"{base}/returns/R1/authorize", {}, if_match=f'"{seen}"')
+        assert status == 201 and body["row"]["version"] > seen, body
+        # The close read at the old version: refused, with the row as it is now.
+        status, body = call(e.port, "POST", f"{base}/returns/R1/close", {"close_reason": "duplicate_request"},
+                            if_match=seen)
+        assert status == 409 and body["error"]["code"] == "version_conflict", body
+        assert body["row"]["status"] == "authorized" and body["row"]["version"] > seen
+        status, _ = call(e.port, "POST", f"{base}/returns/R1/close", {"close_reason": "duplicate_request"},
+                         if_match=body["row"]["version"])
+        assert status == 201
+        # A message: a reply in its thread moves its version.
+        status, listing = call(e.port, "GET", f"{base}/messages?direction=received", content_type=None)
+        m1 = listing["messages"][0]
+        assert call(e.port, "POST", f"{base}/messages/m1/reply", {"body": "Bonjour"}, if_match=m1["version"])[0] == 201
+        status, body = call(e.port, "POST", f"{base}/messages/m1/reply", {"body": "Bonjour !"}, if_match=m1["version"])
+        assert status == 409 and body["row"]["version"] > m1["version"], body
+        assert call(e.port, "POST", f"{base}/messages/m1/reply", {"body": "?"}, if_match="W/1")[0] == 400
 
 
 def test_a_seller_token_acts_only_for_its_seller(tmp_path):

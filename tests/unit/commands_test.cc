@@ -161,6 +161,48 @@ TEST_F(CommandsTest, ARuleBrokenRefusesWithItsStatusAndAppendsNothing) {
   EXPECT_EQ(head(), before);
 }
 
+TEST_F(CommandsTest, IfMatchActsOnlyOnTheVersionTheSellerSaw) {
+  feed_seed();
+  feed({envelope(
+      "m1", "message.received",
+      R"({"message_id":"m1","thread_id":"t1","buyer_id":"B1","buyer_alias":"x@marketplace.amazon.fr","subject":"?","body":"?","auto_reply":false})",
+      "2013-01-10T10:00:00+01:00")});
+  // The return's version: the seq of its request (nothing changed it since).
+  const uint64_t requested = log_->find_event_id(kSeller, "r1")->seq;
+  Command stale = command(CommandKind::kClose, "R1", R"({"close_reason":"duplicate_request"})");
+  stale.expected_version = requested + 100;
+  CommandDesk::Snapshot s = decide(stale);
+  ASSERT_EQ(s.stage, CommandDesk::Stage::kRefused);
+  EXPECT_EQ(s.refusal.status, 409);
+  EXPECT_EQ(s.refusal.why.code, "version_conflict");
+  Command current = command(CommandKind::kAuthorize, "R1", "{}");
+  current.expected_version = requested;
+  s = decide(current);
+  ASSERT_EQ(s.stage, CommandDesk::Stage::kLogged) << s.refusal.why.message;
+  // The authorization moved the version: the version read before is stale now.
+  stale = command(CommandKind::kClose, "R1", R"({"close_reason":"duplicate_request"})");
+  stale.expected_version = requested;
+  EXPECT_EQ(decide(stale).refusal.why.code, "version_conflict");
+  stale.expected_version = s.seq;
+  stale.event_id = command_event_id(kSeller, "");
+  EXPECT_EQ(decide(stale).stage, CommandDesk::Stage::kLogged);
+
+  // A message's version moves with a seller's reply in its thread (a
+  // colleague answered meanwhile): a second reply at the old version is refused.
+  const uint64_t received = log_->find_event_id(kSeller, "m1")->seq;
+  Command first = command(CommandKind::kReply, "m1", R"({"body":"Bonjour"})");
+  first.expected_version = received;
+  CommandDesk::Snapshot replied = decide(first);
+  ASSERT_EQ(replied.stage, CommandDesk::Stage::kLogged) << replied.refusal.why.message;
+  Command second = command(CommandKind::kReply, "m1", R"({"body":"Bonjour aussi"})");
+  second.expected_version = received;
+  EXPECT_EQ(decide(second).refusal.why.code, "version_conflict");
+  // A settings change has no version to match.
+  Command settings = command(CommandKind::kReturnSettings, "FR", R"({"auto_authorize":"all"})");
+  settings.expected_version = 1;
+  EXPECT_EQ(decide(settings).refusal.status, 400);
+}
+
 TEST_F(CommandsTest, NoAddressGivenNorConfiguredIsRefused) {
   feed({envelope("o1", "order.placed", testing::order_placed()),
         envelope("r1", "return.requested", testing::return_requested("R1"))});

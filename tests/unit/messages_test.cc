@@ -108,19 +108,19 @@ TEST_F(MessagesTest, ListsNewestFirstWithStatusesAsOfTheQuery) {
                       R"("occurred_at":"2013-01-07T08:00:00Z",)"
                       R"("buyer_alias":"x8k2@marketplace.amazon.fr",)"
                       R"("order_id":"171-1234567-7654321","asin":"B00OTHER01",)"
-                      R"("subject":"Question r3","status":"no_response"})"),
+                      R"("subject":"Question r3","status":"no_response","version":)"),
             std::string::npos)
       << json;
   EXPECT_NE(json.find(R"("message_id":"r4",)"), std::string::npos);
-  EXPECT_NE(json.find(R"("subject":"Question r4","status":"excluded"})"), std::string::npos);
-  EXPECT_NE(json.find(R"("subject":"Question r2","status":"excluded"})"), std::string::npos);
-  EXPECT_NE(json.find(R"("subject":"Question r1","status":"on_time"})"), std::string::npos);
+  EXPECT_NE(json.find(R"("subject":"Question r4","status":"excluded","version":)"), std::string::npos);
+  EXPECT_NE(json.find(R"("subject":"Question r2","status":"excluded","version":)"), std::string::npos);
+  EXPECT_NE(json.find(R"("subject":"Question r1","status":"on_time","version":)"), std::string::npos);
   // A sent row takes alias, asin, order and subject from the message it answers.
   EXPECT_NE(json.find(R"({"message_id":"s1","thread_id":"th1","direction":"sent",)"
                       R"("occurred_at":"2013-01-06T11:00:00Z",)"
                       R"("buyer_alias":"Kamelec@marketplace.amazon.fr",)"
                       R"("order_id":"403-9930700-9360319","asin":"B00HELLOKT",)"
-                      R"("subject":"Question r1","status":null})"),
+                      R"("subject":"Question r1","status":null,"version":)"),
             std::string::npos)
       << json;
   // The auto-responder (no in_reply_to) is labelled from its thread.
@@ -137,16 +137,16 @@ TEST_F(MessagesTest, TimeTravelHidesLaterMessagesAndShowsEarlierStatuses) {
   q.as_of = at("2013-01-06T10:00:00Z");  // before the seller's reply
   const std::string json = query(q);
   EXPECT_EQ(ids(json), (std::vector<std::string>{"a1", "r1"}));
-  EXPECT_NE(json.find(R"("subject":"Question r1","status":"pending"})"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("subject":"Question r1","status":"pending","version":)"), std::string::npos) << json;
   q.as_of = at("2013-01-07T09:00:00Z");  // r4 received, not yet marked
   const std::string later = query(q);
-  EXPECT_NE(later.find(R"("subject":"Question r4","status":"pending"})"), std::string::npos)
+  EXPECT_NE(later.find(R"("subject":"Question r4","status":"pending","version":)"), std::string::npos)
       << later;
-  EXPECT_NE(later.find(R"("subject":"Question r3","status":"pending"})"), std::string::npos);
+  EXPECT_NE(later.find(R"("subject":"Question r3","status":"pending","version":)"), std::string::npos);
   q.as_of = at("2013-01-08T08:00:00Z");  // r3 exactly 24 h old: still pending
-  EXPECT_NE(query(q).find(R"("subject":"Question r3","status":"pending"})"), std::string::npos);
+  EXPECT_NE(query(q).find(R"("subject":"Question r3","status":"pending","version":)"), std::string::npos);
   q.as_of = at("2013-01-08T08:00:01Z");
-  EXPECT_NE(query(q).find(R"("subject":"Question r3","status":"no_response"})"), std::string::npos);
+  EXPECT_NE(query(q).find(R"("subject":"Question r3","status":"no_response","version":)"), std::string::npos);
 }
 
 TEST_F(MessagesTest, LateStatus) {
@@ -155,7 +155,7 @@ TEST_F(MessagesTest, LateStatus) {
   feed(envelope("e2", "message.sent", sent_data("s1", "th1"), "2013-01-07T09:00:01Z"));
   MessagesQuery q;
   q.as_of = at("2013-01-08T00:00:00Z");
-  EXPECT_NE(query(q).find(R"("status":"late"})"), std::string::npos);
+  EXPECT_NE(query(q).find(R"("status":"late","version":)"), std::string::npos);
 }
 
 TEST_F(MessagesTest, FiltersByDirectionTextAndDates) {
@@ -233,10 +233,10 @@ TEST_F(MessagesTest, ReplyLoggedBeforeTheBuyerMessageIsStillLabelledAndAnswers) 
   const std::string json = query(q);
   EXPECT_EQ(ids(json), (std::vector<std::string>{"s1", "r1"}));
   EXPECT_NE(json.find(R"("buyer_alias":"late@marketplace.amazon.fr","order_id":null,)"
-                      R"("asin":"B00ASIN001","subject":"Question r1","status":null})"),
+                      R"("asin":"B00ASIN001","subject":"Question r1","status":null,"version":)"),
             std::string::npos)
       << json;
-  EXPECT_NE(json.find(R"("status":"on_time"})"), std::string::npos);
+  EXPECT_NE(json.find(R"("status":"on_time","version":)"), std::string::npos);
 }
 
 TEST_F(MessagesTest, SentWithoutAnyReceivedMessageHasNullLabels) {
@@ -247,7 +247,7 @@ TEST_F(MessagesTest, SentWithoutAnyReceivedMessageHasNullLabels) {
   EXPECT_EQ(query(q), R"({"seller_id":"A2SELLER0001","total":1,"next_cursor":null,"messages":[)"
                       R"({"message_id":"s1","thread_id":"th1","direction":"sent",)"
                       R"("occurred_at":"2013-01-06T12:00:00Z","buyer_alias":null,"order_id":null,)"
-                      R"("asin":null,"subject":"Votre commande","status":null}]})");
+                      R"("asin":null,"subject":"Votre commande","status":null,"version":1}]})");
 }
 
 }  // namespace
