@@ -378,6 +378,47 @@ Status read_token(const std::string& path, const toml::node& node, const std::st
   return Status::Ok();
 }
 
+// The [action_links] table (Config::action_link_*).
+Status load_action_links(const std::string& path, const toml::node& node, const Getenv& getenv_fn, Config& cfg) {
+  const toml::table* t = node.as_table();
+  if (!t) return Status::Error(where(path, node, "action_links") + ": expected a table (secret, base_url, ttl_s)");
+  for (auto& [k, v] : *t) {
+    const std::string key = "action_links." + std::string(k.str());
+    if (k.str() == "secret") {
+      if (const toml::table* ref = v.as_table(); ref && is_reference(*ref)) {
+        if (Status st = resolve_reference(path, *ref, key, getenv_fn, cfg.action_link_secret); !st.ok()) return st;
+      } else if (v.is_string()) {
+        cfg.action_link_secret = v.as_string()->get();
+      } else {
+        return Status::Error(where(path, v, key) + ": expected a string, or { env = \"NAME\" } or { file = \"PATH\" }");
+      }
+      if (cfg.action_link_secret.size() < 32) {
+        return Status::Error(where(path, v, key) + ": a secret of at least 32 bytes is needed (anyone who "
+                             "guesses it can act for every seller)");
+      }
+    } else if (k.str() == "base_url") {
+      const std::string url = v.is_string() ? v.as_string()->get() : "";
+      if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        return Status::Error(where(path, v, key) + ": expected an http:// or https:// URL");
+      }
+      cfg.action_link_base_url = url;
+    } else if (k.str() == "ttl_s") {
+      const int64_t ttl = v.is_integer() ? v.as_integer()->get() : 0;
+      if (ttl < 60 || ttl > 366 * 86'400) return Status::Error(where(path, v, key) + ": must be in 60..31622400");
+      cfg.action_link_ttl_s = ttl;
+    } else {
+      return Status::Error(where(path, v, key) + ": unknown key (secret, base_url, ttl_s)");
+    }
+  }
+  if (cfg.action_link_secret.empty()) {
+    return Status::Error(where(path, node, "action_links") + ": a secret is needed");
+  }
+  if (cfg.action_link_base_url.empty()) {
+    return Status::Error(where(path, node, "action_links") + ": a base_url is needed (where the links point)");
+  }
+  return Status::Ok();
+}
+
 // A token grants one identity: `token` (just given to `owner`, "" for
 // admin) must not be another seller's or an admin's too.
 Status check_token_unique(const Config& cfg, const std::string& path, const toml::node& node,
@@ -426,6 +467,11 @@ Status load_config_file(const std::string& path, Config& cfg, const Getenv& gete
       const toml::table* t = node.as_table();
       if (!t) return Status::Error(where(path, node, key) + ": expected a table of librdkafka properties");
       Status st = load_kafka_table(path, *t, "", env, cfg);
+      if (!st.ok()) return st;
+      continue;
+    }
+    if (key == "action_links") {
+      Status st = load_action_links(path, node, env, cfg);
       if (!st.ok()) return st;
       continue;
     }

@@ -74,6 +74,13 @@ struct Config {
   // maps a seller_id to the token that sees only that seller. None: no auth.
   std::vector<std::string> admin_tokens;
   std::map<std::string, std::string> seller_tokens;
+  // Signed action links in notifications (engine/action_link.h), from an
+  // [action_links] table: `secret` (at least 32 bytes; a string, or
+  // { env = "NAME" } / { file = "PATH" }), `base_url` (what the links start
+  // with, http:// or https://) and `ttl_s` (their life). No secret: the
+  // notifications name their actions, and /v1/actions is not served.
+  std::string action_link_secret, action_link_base_url;
+  int64_t action_link_ttl_s = 7 * 86'400;
   // Return policy: categories never returnable, and the holiday extension
   // ([holiday.default], then [holiday.FR] per marketplace, then
   // [holiday."FR.2012"] for one year's shipments). The default recurs every

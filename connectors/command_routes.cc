@@ -151,4 +151,40 @@ void add_command_routes(httplib::Server& srv, const CommandService& commands, Ac
   srv.Patch(settings, not_allowed("PUT"));
 }
 
+void add_action_link_routes(httplib::Server& srv, const CommandService& commands,
+                            RoutedHere routed_here) {
+  const std::string path = R"(/v1/actions/([A-Za-z0-9_.-]{1,2048}))";
+  // Runs `answer` for a link that verifies, on the member serving its seller.
+  auto with_link = [&commands, routed_here](
+                       const httplib::Request& req, httplib::Response& res,
+                       const std::function<QueryResponse(const std::string&)>& answer) {
+    const std::string token = req.matches[1];
+    QueryResponse refused;
+    std::optional<ActionLink> link = commands.valid_link(token, refused);
+    if (!link) return send(res, refused);
+    if (!routed_here(req, res, link->seller_id)) return;
+    if (!req.params.empty()) {
+      return send(res, {400, error_json("bad_parameter",
+                                        "unknown parameter '" + req.params.begin()->first + "'",
+                                        req.params.begin()->first)});
+    }
+    send(res, answer(token));
+  };
+  srv.Get(path, [&commands, with_link](const httplib::Request& req, httplib::Response& res) {
+    with_link(req, res, [&](const std::string& token) { return commands.describe_link(token); });
+  });
+  srv.Post(path, [&commands, with_link](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+      return send(res, {415, error_json("unsupported_media_type",
+                                        "a command's body must be sent as application/json")});
+    }
+    std::string request_id = req.get_header_value("X-Request-Id");
+    if (!printable_ascii(request_id, 128)) request_id = random_request_id();
+    res.set_header("X-Request-Id", request_id);
+    with_link(req, res, [&](const std::string& token) {
+      return commands.execute_link(token, req.body, request_id);
+    });
+  });
+}
+
 }  // namespace carelog

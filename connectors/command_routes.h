@@ -39,4 +39,11 @@ using RoutedHere =
 void add_command_routes(httplib::Server& srv, const CommandService& commands, ActFor act_for,
                         RoutedHere routed_here);
 
+// With action links configured (CommandService::serves_action_links):
+//   GET  /v1/actions/{token}   what the link does, and whether it was used
+//   POST /v1/actions/{token}   carries it out (a close's reason or a reply's body as the command's)
+// without a bearer token: the signed link is the credential.
+void add_action_link_routes(httplib::Server& srv, const CommandService& commands,
+                            RoutedHere routed_here);
+
 }  // namespace carelog

@@ -95,3 +95,73 @@ QueryResponse CommandService::answer_logged(const Command& command, uint32_t par
 }
 
 }  // namespace carelog
+
+namespace carelog {
+
+std::optional<ActionLink> CommandService::valid_link(const std::string& token,
+                                                     QueryResponse& refused) const {
+  std::optional<ActionLink> link = links_ ? links_->verify(token) : std::nullopt;
+  if (!link ||
+      (link->action != "authorize" && link->action != "close" && link->action != "reply")) {
+    refused = {403, error_json("forbidden", "this action link is not valid")};
+    return std::nullopt;
+  }
+  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (now_s > link->expires_s) {
+    refused = {403,
+               error_json("link_expired", "this action link expired; act from Seller Central")};
+    return std::nullopt;
+  }
+  return link;
+}
+
+Command CommandService::link_command(const ActionLink& link) {
+  Command c;
+  c.kind = link.action == "authorize" ? CommandKind::kAuthorize
+           : link.action == "close"   ? CommandKind::kClose
+                                      : CommandKind::kReply;
+  c.seller_id = link.seller_id;
+  c.target = link.target;
+  c.event_id = command_event_id(link.seller_id, "action-link:" + link.nonce);
+  c.acted_by = "action_link";
+  return c;
+}
+
+QueryResponse CommandService::describe_link(const std::string& token) const {
+  QueryResponse refused;
+  std::optional<ActionLink> link = valid_link(token, refused);
+  if (!link) return refused;
+  const Command c = link_command(*link);
+  std::string body = "{\"action\":";
+  append_json_string(body, link->action);
+  body += ",\"seller_id\":";
+  append_json_string(body, link->seller_id);
+  body += link->action == "reply" ? ",\"message_id\":" : ",\"return_id\":";
+  append_json_string(body, link->target);
+  body += ",\"expires_at\":";
+  append_json_string(body, format_rfc3339(Timestamp{link->expires_s * 1'000'000, 0}));
+  body += std::string(",\"used\":") +
+          (log_.find_event_id(c.seller_id, c.event_id) ? "true" : "false") + "}";
+  return {200, body};
+}
+
+QueryResponse CommandService::execute_link(const std::string& token, const std::string& body,
+                                           const std::string& request_id) const {
+  QueryResponse refused;
+  std::optional<ActionLink> link = valid_link(token, refused);
+  if (!link) return refused;
+  Command c = link_command(*link);
+  if (log_.find_event_id(c.seller_id, c.event_id)) {
+    return {403, error_json("link_used", "this action link was used already")};
+  }
+  if (auto bad = read_command_body(body, c)) return refusal_response(*bad);
+  c.request_id = request_id;
+  c.request_digest = command_request_digest(c.kind, c.target, body);
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  c.now_micros = std::chrono::duration_cast<std::chrono::milliseconds>(now).count() * 1000;
+  return execute(std::move(c));
+}
+
+}  // namespace carelog

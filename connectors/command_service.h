@@ -19,9 +19,12 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
+#include <optional>
 
 #include "connectors/command_producer.h"
 #include "connectors/query_service.h"
+#include "engine/action_link.h"
 #include "engine/command_desk.h"
 #include "engine/event_log.h"
 
@@ -35,6 +38,23 @@ class CommandService {
 
   QueryResponse execute(Command command) const;
 
+  // Signed action links (engine/action_link.h): set once, before serving.
+  void set_action_links(std::shared_ptr<const ActionLinkSigner> links) {
+    links_ = std::move(links);
+  }
+  bool serves_action_links() const { return links_ != nullptr; }
+  // GET /v1/actions/{token}: what the link does ({"action", "seller_id",
+  // "return_id" or "message_id", "expires_at", "used"}); 403 when it does
+  // not verify (altered, or signed with another secret) or has expired.
+  QueryResponse describe_link(const std::string& token) const;
+  // POST /v1/actions/{token}: carries the link's command out, with the
+  // members of `body` (a close's reason, a reply's body), as execute();
+  // 403 as above, and once it was used (its event is in the log).
+  QueryResponse execute_link(const std::string& token, const std::string& body,
+                             const std::string& request_id) const;
+  // The link `token` says, verified and not expired; else `refused` holds the 403.
+  std::optional<ActionLink> valid_link(const std::string& token, QueryResponse& refused) const;
+
  private:
   // The 201/200 answer for the command's event at (partition, seq).
   QueryResponse answer_logged(const Command& command, uint32_t partition, uint64_t seq) const;
@@ -44,6 +64,10 @@ class CommandService {
   const QueryService& queries_;
   CommandProducer* producer_;
   std::chrono::milliseconds timeout_;
+  std::shared_ptr<const ActionLinkSigner> links_;
+
+  // The command a link carries (its event id derived from the link's nonce).
+  static Command link_command(const ActionLink& link);
 };
 
 }  // namespace carelog

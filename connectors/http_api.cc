@@ -263,6 +263,7 @@ Status HttpApi::start(const HttpOptions& options, const QueryService& queries, E
       act(access->admin ? "admin" : access->seller);
     };
     add_command_routes(srv, *commands, act_for, routed_here);
+    if (commands->serves_action_links()) add_action_link_routes(srv, *commands, routed_here);
   }
   srv.Get(R"(/v1/sellers/([^/]+)/(response-times|returns|messages|account-health|return-settings|deadlines))",
           [&queries, guarded, routed_here](const httplib::Request& req, httplib::Response& res) {

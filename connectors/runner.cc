@@ -217,8 +217,16 @@ ReturnsPolicy policy_of(const Config& cfg) {
   return p;
 }
 
+// The signer of the notifications' action links, when a secret is configured.
+std::shared_ptr<const ActionLinkSigner> action_link_signer(const Config& cfg) {
+  if (cfg.action_link_secret.empty()) return nullptr;
+  return std::make_shared<const ActionLinkSigner>(cfg.action_link_secret, cfg.action_link_base_url,
+                                                  cfg.action_link_ttl_s);
+}
+
 IngestOptions ingest_options(const Config& cfg, const std::string& topic) {
   IngestOptions o;
+  o.action_links = action_link_signer(cfg);
   o.topic = topic;
   o.projector.returns_policy = policy_of(cfg);
   o.decoder.marketplaces = cfg.marketplaces;
@@ -504,6 +512,7 @@ int run_engine(const Config& cfg) {
     }
   }
   CommandService commands(*log, desk, queries, command_producer.get(), command_timeout);
+  if (const auto links = action_link_signer(cfg)) commands.set_action_links(links);
   std::unique_ptr<HttpApi> http;
   if (cfg.http != "off") {
     HttpOptions ho;

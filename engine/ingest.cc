@@ -215,6 +215,7 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
     derived_events = projector_.derive(record, batch);
   }
   for (Event& derived : derived_events) {
+    if (options_.action_links) sign_action_links(derived, *options_.action_links);
     // Derived events pass the same domain rules (so the sellers' state knows
     // an automatic authorization) and are folded like any other.
     if (auto why = apply_domain_rules(record.partition, derived, state_, batch)) {
@@ -238,6 +239,22 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
     }
     ++res.derived;
   }
+}
+
+void sign_action_links(Event& notification, const ActionLinkSigner& signer) {
+  auto* n = std::get_if<NotificationRequested>(&notification.data);
+  if (!n || !n->action_links) return;
+  std::vector<std::string> links;
+  for (const std::string& action : *n->action_links) {
+    // A link acts on one row: a return (authorize, close) or a message (reply).
+    const std::optional<std::string>& target = action == "reply" ? n->message_id : n->return_id;
+    if (!target) continue;
+    ActionLink link{notification.seller_id, action, *target,
+                    notification.occurred_at.micros / 1'000'000 + signer.ttl_s(),
+                    action_link_nonce(notification.event_id, action)};
+    links.push_back(signer.url(link));
+  }
+  n->action_links = std::move(links);
 }
 
 BatchResult& BatchResult::operator+=(const BatchResult& o) {

@@ -57,6 +57,7 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include "engine/action_link.h"
 #include "engine/command_desk.h"
 #include "engine/event_log.h"
 #include "engine/metrics.h"
@@ -100,6 +101,9 @@ struct IngestOptions {
   // most this much: what a restart after a crash folds again.
   size_t checkpoint_records = 100'000;
   std::chrono::milliseconds checkpoint_interval{5'000};
+  // With a signer, the actions a derived notification names (authorize,
+  // close, reply) become signed links to them (engine/action_link.h).
+  std::shared_ptr<const ActionLinkSigner> action_links = nullptr;
 };
 
 struct BatchResult {
@@ -119,6 +123,12 @@ inline constexpr int kDeadLetterAttempts = 3;
 inline constexpr std::chrono::seconds kDeadLetterPause{60};
 // The most of a rejected record's key the rejected store keeps.
 inline constexpr size_t kMaxRejectedKeyBytes = 4096;
+
+// Replaces the action names of a notification.requested (authorize, close,
+// reply) by signed links to them, each expiring the signer's TTL after the
+// notification's event time; an action without its row (a reply without a
+// message) is dropped.
+void sign_action_links(Event& notification, const ActionLinkSigner& signer);
 
 class Ingestor {
  public:

@@ -427,3 +427,65 @@ def test_the_command_line_acts_through_the_engine(tmp_path):
         p = carelog("message", "no-response-needed", "--engine", "http://127.0.0.1:9", "--seller", SELLER,
                     "--message", "m1", check=False)
         assert p.returncode == 1 and "no answer from the engine" in p.stderr
+
+
+def test_signed_action_links_act_once_without_a_token(tmp_path):
+    from datetime import datetime, timedelta, timezone
+    secret = "a-secret-of-at-least-thirty-two-bytes!"
+    config = tmp_path / "carelog.toml"
+    config.write_text(f'admin_tokens = ["admin-secret"]\n[action_links]\nsecret = "{secret}"\n'
+                      'base_url = "https://seller.example"\nttl_s = 86400\n')
+    now = datetime.now(timezone.utc)
+    iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    item = dict(ITEM, quantity=2)
+    lines = [
+        env("set", "seller.return_settings_changed", iso(now - timedelta(days=40)),
+            {"auto_authorize": "off", "return_window_days": 30, "return_address": ADDRESS,
+             "email_action_links": True}),
+        env("o1", "order.placed", iso(now - timedelta(days=35)),
+            {"order_id": ORDER, "buyer_id": "B1", "items": [item], "latest_ship_date": iso(now - timedelta(days=33)),
+             "latest_delivery_date": iso(now - timedelta(days=30))}),
+        # R0's request is two days old: its links (a day's life) have expired.
+        env("r0", "return.requested", iso(now - timedelta(days=2)),
+            {"return_id": "R0", "order_id": ORDER, "buyer_id": "B1",
+             "items": [{"sku": "JEM-021835", "asin": "B008HK0021", "quantity": 1}], "reason": "defective", "gift": False}),
+        env("r1", "return.requested", iso(now - timedelta(hours=1)),
+            {"return_id": "R1", "order_id": ORDER, "buyer_id": "B1",
+             "items": [{"sku": "JEM-021835", "asin": "B008HK0021", "quantity": 1}], "reason": "defective", "gift": False}),
+    ]
+    with served(tmp_path, lines, "--config", config) as e:
+        wait_for(lambda: requests_listed(e.port, token="admin-secret") == 2)
+        notices = {}
+        for r in log_records(tmp_path / "data"):
+            ev = r["event"]
+            if ev["type"] == "notification.requested" and ev["data"].get("action_links"):
+                notices[ev["data"]["return_id"]] = ev["data"]["action_links"]
+        prefix = "https://seller.example/v1/actions/"
+        assert sorted(notices) == ["R0", "R1"] and all(l.startswith(prefix) for l in notices["R1"]), notices
+        authorize, close = [l[len(prefix):] for l in notices["R1"]]
+
+        status, what = call(e.port, "GET", f"/v1/actions/{authorize}", content_type=None)
+        assert status == 200 and what["action"] == "authorize" and what["return_id"] == "R1" and not what["used"]
+        # Altered, or out of time: 403.
+        altered = authorize[:5] + ("A" if authorize[5] != "A" else "B") + authorize[6:]
+        assert call(e.port, "POST", f"/v1/actions/{altered}", {})[0] == 403
+        status, body = call(e.port, "POST", f"/v1/actions/{notices['R0'][0][len(prefix):]}", {})
+        assert (status, body["error"]["code"]) == (403, "link_expired")
+
+        # No bearer token needed: the link is the credential, once.
+        status, body = call(e.port, "POST", f"/v1/actions/{authorize}", {})
+        assert status == 201, body
+        assert body["event"]["data"]["acted_by"] == "action_link" and body["row"]["status"] == "authorized"
+        status, body = call(e.port, "POST", f"/v1/actions/{authorize}", {})
+        assert (status, body["error"]["code"]) == (403, "link_used")
+        assert call(e.port, "GET", f"/v1/actions/{authorize}", content_type=None)[1]["used"] is True
+        status, body = call(e.port, "POST", f"/v1/actions/{close}", {"close_reason": "refund_without_return"})
+        assert status == 201 and body["row"]["status"] == "closed", body
+        # The commands' own routes still need a token.
+        assert call(e.port, "POST", f"/v1/sellers/{SELLER}/returns/R0/authorize", {})[0] == 401
+
+
+def test_without_a_secret_there_are_no_action_links(tmp_path):
+    with served(tmp_path, seed_feed()) as e:
+        wait_for(lambda: requests_listed(e.port) == 2)
+        assert call(e.port, "GET", "/v1/actions/abc.def", content_type=None)[0] == 404
