@@ -1,7 +1,5 @@
 #include "connectors/command_service.h"
 
-#include <simdjson.h>
-
 #include "events/json_encoder.h"
 
 namespace carelog {
@@ -9,22 +7,6 @@ namespace {
 
 QueryResponse refusal_response(const CommandRefusal& r) {
   return {r.status, error_json(r.why.code, r.why.message, r.why.field)};
-}
-
-// The return a refund names, if any (its body member).
-std::string refund_return_id(const Command& c) {
-  for (const auto& [k, v] : c.fields) {
-    if (k != "return_id") continue;
-    simdjson::dom::parser parser;
-    std::string_view id;
-    if (!parser.parse(v).get_string().get(id)) return std::string(id);
-  }
-  return "";
-}
-
-// The id of the row a command acts on (QueryService::command_row).
-std::string row_id(const Command& c) {
-  return c.kind == CommandKind::kRefund ? refund_return_id(c) : c.target;
 }
 
 }  // namespace
@@ -73,7 +55,7 @@ QueryResponse CommandService::execute(Command command) const {
     if (snap.refusal.why.code == "version_conflict") {  // with the row as it is now
       refused.body.pop_back();
       refused.body +=
-          ",\"row\":" + queries_.command_row(command.seller_id, command.kind, row_id(command)) +
+          ",\"row\":" + queries_.command_row(command.seller_id, command.kind, command_row_id(command)) +
           "}";
     }
     return refused;
@@ -90,7 +72,7 @@ QueryResponse CommandService::answer_logged(const Command& command, uint32_t par
   append_json_string(body, command.event_id);
   body += ",\"event\":" + record->original;
   body +=
-      ",\"row\":" + queries_.command_row(command.seller_id, command.kind, row_id(command)) + "}";
+      ",\"row\":" + queries_.command_row(command.seller_id, command.kind, command_row_id(command)) + "}";
   return {command.kind == CommandKind::kReturnSettings ? 200 : 201, std::move(body)};
 }
 

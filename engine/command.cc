@@ -385,6 +385,13 @@ std::variant<std::string, CommandRefusal> build_command_envelope(const Command& 
   return refuse(400, "bad_command", "", "unknown command");
 }
 
+std::string command_row_id(const Command& command) {
+  if (command.kind != CommandKind::kRefund) return command.target;
+  auto return_id = string_member(command, "return_id");
+  auto* id = std::get_if<std::optional<std::string>>(&return_id);
+  return id && *id ? **id : "";
+}
+
 CommandRefusal refusal_of(Rejection why) {
   static constexpr std::string_view kNotFound[] = {reject::kUnknownOrder, reject::kUnknownMessage,
                                                    reject::kUnknownReturn, reject::kUnknownClaim};

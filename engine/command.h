@@ -88,6 +88,10 @@ std::optional<std::string> recorded_request_digest(std::string_view envelope);
 std::variant<std::string, CommandRefusal> build_command_envelope(const Command& command,
                                                                  const SellerProjection* seller);
 
+// The id of the row a command acts on: its target, or the return a refund
+// names ("" for a refund of an order alone).
+std::string command_row_id(const Command& command);
+
 // The HTTP status of a rule's rejection of a command: 404 for an unknown
 // entity, 409 for a state that forbids it, 422 for the rest (field rules,
 // refund_exceeds_paid). `field`: the rejection's path without "data.".
