@@ -462,6 +462,24 @@ int run_engine(const Config& cfg) {
   // its last projection checkpoint (killed), left the projections' rows
   // behind the log: complete them before serving or folding anything new.
   ProjectorOptions projector_options{policy_of(cfg)};
+  // The domain rules read the sellers' projections, which hold all they need
+  // in the current row format only: older rows are rebuilt first.
+  {
+    const uint32_t format = log->projections()->format;
+    ReplayReport report;
+    bool rebuilt = false;
+    st = upgrade_projections(*log, projector_options, report, rebuilt);
+    if (!st.ok()) {
+      spdlog::error("cannot rebuild the projections of row format {} in format {}: {}", format, kRowsFormat,
+                    st.message());
+      return 1;
+    }
+    if (rebuilt) {
+      spdlog::warn("the projections were in row format {}, older than the domain rules read ({}): rebuilt from {} "
+                   "records into generation {} before serving", format, kRowsFormat, report.records,
+                   report.generation);
+    }
+  }
   if (projections_stop_short(*log)) {
     uint64_t folded = 0;
     st = catch_up_projections(*log, projector_options, folded);

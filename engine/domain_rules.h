@@ -19,8 +19,11 @@
 //             a filed, undecided claim.
 //   feedback  needs a known order and a new feedback id.
 //
-// apply() either rejects (nothing written) or records the event's effect on
-// the state through `state` into `batch`.
+// The rules read one of two states: a seller's projection (the engine's
+// ingest and its commands: the projection's fold of an accepted event is its
+// effect, so the rules write nothing of their own), or the `state` column
+// family (seller_state.h: an ingest without projections in memory, which
+// records each accepted event's effect through `state` into `batch`).
 #pragma once
 
 #include <optional>
@@ -29,6 +32,7 @@
 #include "engine/status.h"
 #include "events/event.h"
 #include "events/rejection.h"
+#include "projections/seller_projection.h"
 
 namespace carelog {
 
@@ -38,6 +42,10 @@ std::optional<Rejection> apply_domain_rules(uint32_t partition, const Event& eve
 // The same rules without recording anything: whether `event` would pass
 // now (a seller's command, checked before it becomes an event).
 std::optional<Rejection> check_domain_rules(uint32_t partition, const Event& event, SellerState& state);
+
+// The same rules against a seller's projection (null: the seller has none
+// yet), which already holds every event logged before this one.
+std::optional<Rejection> check_domain_rules(const Event& event, const SellerProjection* seller);
 
 // Brings the rules' state (the state column family) up to the log past each
 // partition's rule_state_behind mark (event_log.h), then removes the marks:

@@ -64,21 +64,27 @@ Ingestor::Ingestor(EventLog& log, IngestOptions options, EngineMetrics& metrics,
       metrics_(metrics),
       sink_(sink),
       decoder_(options_.decoder),
-      state_(log, /*max_cached_entities=*/500'000, /*deferred=*/store != nullptr),
+      state_(log),
       projector_(log, options_.projector),
       store_(store),
       last_checkpoint_(std::chrono::steady_clock::now()),
       preparer_decoder_(options_.decoder) {
   metrics_.log_events = log_.approximate_event_count();
-  // A mark left in place (no catch-up yet) says since when: it must stay.
-  if (store_) {
-    for (const auto& [p, seq] : log_.rule_state_behind()) rule_marked_.insert(p);
+}
+
+std::optional<Rejection> Ingestor::check_rules(uint32_t partition, const Event& event, LogBatch* batch) {
+  if (!store_) {
+    return batch ? apply_domain_rules(partition, event, state_, *batch)
+                 : check_domain_rules(partition, event, state_);
   }
+  std::optional<Rejection> why;
+  const bool known = store_->read(partition, event.seller_id,
+                                  [&](const SellerProjection& seller) { why = check_domain_rules(event, &seller); });
+  if (!known) why = check_domain_rules(event, nullptr);
+  return why;
 }
 
 void Ingestor::mark_projections_behind(uint32_t partition, LogBatch& batch) {
-  // The rules' state: written at checkpoints too (seller_state.h, deferred).
-  if (rule_marked_.insert(partition).second) batch.set_rule_state_behind(partition, log_.head(partition).seq);
   const uint64_t generation = log_.active_generation();
   if (generation != marks_generation_) {  // first use, or a rebuild switched generations
     marked_.clear();
@@ -118,12 +124,6 @@ void Ingestor::start_checkpoint() {
   pending->checkpoint = true;
   // (Every record folded is committed: the heads read here are the folded ones.)
   pending->batch = store_->begin_checkpoint(log_, /*gated=*/true);
-  // The rules' state changed since the last checkpoint goes with it, and
-  // its marks move to the heads.
-  state_.write_dirty(*pending->batch);
-  for (const auto& [p, seq] : log_.rule_state_behind()) {
-    pending->batch->set_rule_state_behind(p, log_.head(p).seq);
-  }
   Pending* p = pending.get();
   p->commit = checkpointer_.post([this, p] {
     Status s = log_.commit(*p->batch);
@@ -147,13 +147,9 @@ Status Ingestor::finish_checkpoint_in_flight(BatchResult* committed) {
   Status st = checkpoint_in_flight_->commit.get();
   std::unique_ptr<Pending> done = std::move(checkpoint_in_flight_);
   finish_checkpoint(*done, st);
-  if (st.ok()) {
-    // Every entity the rules' state wrote is durable now: clean sellers may go.
-    state_.trim_cache();
-    return st;
-  }
-  // The store and the rules' state count what it held as written: they are
-  // rebuilt from the committed log, once the batch in flight is in it.
+  if (st.ok()) return st;
+  // The store counts what it held as written: it is rebuilt from the
+  // committed log, once the batch in flight is in it.
   st = Status::Error("projections checkpoint: " + st.message());
   if (Status before = finish_in_flight(committed); !before.ok()) return before;  // (recovered there)
   return recover(st);
@@ -218,7 +214,7 @@ void Ingestor::append_and_derive(LogRecord& record, const std::string& event_bin
     if (options_.action_links) sign_action_links(derived, *options_.action_links);
     // Derived events pass the same domain rules (so the sellers' state knows
     // an automatic authorization) and are folded like any other.
-    if (auto why = apply_domain_rules(record.partition, derived, state_, batch)) {
+    if (auto why = check_rules(record.partition, derived, &batch)) {
       spdlog::error("derived event {} breaks a domain rule ({}: {}); not appended", derived.event_id,
                     why->code, why->message);
       continue;
@@ -360,11 +356,6 @@ Status Ingestor::recover(Status failed) {
       failed = Status::Error(failed.message() + "; and the projections could not catch up: " + caught_up.message());
     }
     marks_generation_ = 0;  // read the marks again
-    // The rules' state lost its dirty entities with the cache.
-    if (Status caught_up = catch_up_rule_state(log_, folded); !caught_up.ok()) {
-      failed = Status::Error(failed.message() + "; and the rules' state could not catch up: " + caught_up.message());
-    }
-    rule_marked_.clear();  // (the catch-up removed them)
   }
   next_offset_.clear();
   return failed;
@@ -487,7 +478,7 @@ Status Ingestor::decide_commands(BatchResult* committed) {
       desk_->refuse(ticket, refusal_of(event.rejection()));
       continue;
     }
-    if (auto why = check_domain_rules(partition, event.value(), state_)) {
+    if (auto why = check_rules(partition, event.value(), nullptr)) {
       desk_->refuse(ticket, refusal_of(std::move(*why)));
       continue;
     }
@@ -648,7 +639,7 @@ void Ingestor::fold(std::span<const SourceRecord> records, Pending& pending) {
       continue;
     }
 
-    if (auto why = apply_domain_rules(rec.partition, event, state_, batch)) {
+    if (auto why = check_rules(rec.partition, event, &batch)) {
       report(0, 0, *why);
       reject(batch, pending.rejections, rec, std::move(*why), &event);
       ++res.rejected;

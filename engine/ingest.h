@@ -17,15 +17,15 @@
 // Projections: with a ProjectionStore, each appended record is folded into
 // the in-memory projections only, and the store writes their changed rows
 // at checkpoints (between batches, every checkpoint_records records or
-// checkpoint_interval), with the domain rules' state changed since the last
-// one (seller_state.h, deferred): a batch then writes the log, the id index,
-// the buyer vault's new rows and the offsets, plus the projections_behind
-// and rule_state_behind marks of each partition that has none yet (the
+// checkpoint_interval); the domain rules read the sellers' projections
+// (domain_rules.h), which then hold all the state they need. A batch
+// writes the log, the id index, the buyer vault's new rows and the offsets,
+// plus the projections_behind mark of each partition that has none yet (the
 // first append since the start); each checkpoint moves the marks to the
-// heads it covers, in its own batch (the rows and the state stop short of
-// the log past the marks until the next one). Without a store, every batch
-// also writes the projection rows and the rules' state its records change
-// (the offline tools).
+// heads it covers, in its own batch (the rows stop short of the log past
+// the marks until the next one). Without a store, every batch also writes
+// the projection rows and the rules' state (seller_state.h) its records
+// change (the offline tools).
 //
 // Pipelining (submit): the commit of one batch (RocksDB's memtable inserts,
 // ~40 % of a batch's time) runs on a second thread while the next batch is
@@ -230,6 +230,11 @@ class Ingestor {
   // committed log and brings the durable rows and rules' state up to the
   // log. Returns `failed`, with what went wrong meanwhile.
   Status recover(Status failed);
+  // The domain rules (domain_rules.h) for `event`: against the seller's
+  // projection with a store (whose fold of the event, once appended, is its
+  // effect), else against the rules' state, recording the effect into
+  // `batch` (null: a check that records nothing).
+  std::optional<Rejection> check_rules(uint32_t partition, const Event& event, LogBatch* batch);
   void reject(LogBatch& batch, std::vector<RejectedRecord>& rejections, const SourceRecord& rec,
               Rejection why, const Event* event);
   // A command's event `event_id` whose id the log (or a batch not committed
@@ -267,9 +272,6 @@ class Ingestor {
   // `marks_generation_` (a rebuild's switch replaces the marks).
   std::set<uint32_t> marked_;
   uint64_t marks_generation_ = 0;
-  // Partitions whose rule_state_behind mark is set (no generation: a
-  // rebuild leaves them).
-  std::set<uint32_t> rule_marked_;
   size_t appended_since_checkpoint_ = 0;
   std::chrono::steady_clock::time_point last_checkpoint_;
   std::map<uint32_t, int64_t> next_offset_;  // committed, per partition

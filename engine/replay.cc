@@ -395,6 +395,16 @@ Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayRep
   return Status::Ok();
 }
 
+Status upgrade_projections(EventLog& log, const ProjectorOptions& options, ReplayReport& report, bool& rebuilt) {
+  rebuilt = false;
+  if (log.projections()->format >= kRowsFormat) return Status::Ok();
+  ReplayOptions all;
+  all.projector = options;
+  Status st = replay_projections(log, all, report);
+  rebuilt = st.ok();
+  return st;
+}
+
 bool projections_stop_short(const EventLog& log) {
   if (!log.projected_through().empty()) return true;
   for (const auto& [p, seq] : log.projections_behind()) {

@@ -75,6 +75,13 @@ struct ReplayReport {
 
 Status replay_projections(EventLog& log, const ReplayOptions& options, ReplayReport& report);
 
+// A full rebuild (replay_projections, offline: before an engine serves)
+// when the active generation's rows are in a format older than the one this
+// code folds (projections/rows.h kRowsFormat): the engine's domain rules
+// read what only the current format holds (an order's refunds). `rebuilt`
+// says whether it did; `report` is the rebuild's.
+Status upgrade_projections(EventLog& log, const ProjectorOptions& options, ReplayReport& report, bool& rebuilt);
+
 // The active generation's rows stop short of the log somewhere: a rebuild
 // --until's marks, or an engine's checkpoint lag (projections_behind).
 bool projections_stop_short(const EventLog& log);

@@ -83,6 +83,16 @@ std::string encode_order_facts(const OrderFacts& o) {
     if (c.outcome) w.u8(static_cast<uint8_t>(*c.outcome));
     w.opt_i64(c.decided_at);
   }
+  // (Trailing: rows of format 3 end before it, with no refund listed.)
+  w.i32(static_cast<int32_t>(o.refunds.size()));
+  for (const auto& f : o.refunds) {
+    w.str(f.refund_id);
+    w.boolean(f.return_id.has_value());
+    if (f.return_id) w.str(*f.return_id);
+    w.i64(f.at);
+    w.i64(f.cents);
+    w.u8(static_cast<uint8_t>(f.kind));
+  }
   return out;
 }
 
@@ -130,6 +140,18 @@ bool decode_order_facts(std::string_view bytes, OrderFacts& o) {
     c.filed_at = r.i64();
     if (r.boolean()) c.outcome = static_cast<ClaimOutcome>(r.u8());
     c.decided_at = r.opt_i64();
+  }
+  if (r.ok() && !r.at_end()) {
+    n = r.i32();
+    if (!r.ok() || n < 0 || n > 100000) return false;
+    o.refunds.resize(static_cast<size_t>(n));
+    for (auto& f : o.refunds) {
+      f.refund_id = r.str();
+      if (r.boolean()) f.return_id = r.str();
+      f.at = r.i64();
+      f.cents = r.i64();
+      f.kind = static_cast<RefundKind>(r.u8());
+    }
   }
   return r.ok() && r.at_end();
 }
@@ -202,6 +224,7 @@ void OrderFactsProjection::apply(const AppliedEvent& e, SellerRowWriter& rows) {
         } else if constexpr (std::is_same_v<T, RefundIssued>) {
           if (auto o = read_facts(rows, d.order_id)) {
             o->refunded_cents += d.amount.cents;
+            o->refunds.push_back({d.refund_id, d.return_id, at, d.amount.cents, d.refund_kind});
             put(rows, *o);
           }
         } else if constexpr (std::is_same_v<T, FeedbackReceived>) {

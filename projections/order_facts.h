@@ -36,6 +36,15 @@ struct FeedbackFacts {
   int64_t at = 0;
 };
 
+// A refund of the order, with or without a return (from rows format 4).
+struct RefundFacts {
+  std::string refund_id;
+  std::optional<std::string> return_id;
+  int64_t at = 0;
+  int64_t cents = 0;
+  RefundKind kind = RefundKind::kPartial;
+};
+
 struct OrderFacts {
   std::string order_id, buyer_id, marketplace, currency;
   int64_t placed_at = 0;
@@ -47,6 +56,7 @@ struct OrderFacts {
   int64_t refunded_cents = 0;  // all refunds so far
   std::vector<FeedbackFacts> feedback;
   std::vector<ClaimFacts> claims;
+  std::vector<RefundFacts> refunds;  // in log order; their cents sum to refunded_cents
 };
 
 class OrderFactsProjection : public Projection {

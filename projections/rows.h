@@ -38,7 +38,9 @@ inline constexpr char kHistory = 'h';     // order id, seq -> log position (orde
 //   2: the returns' counts row (return_rows.h), which lets a listing skip the count
 //   3: the order's returns row (return_rows.h), which lets duplicate_of read
 //      an order's other requests without a scan
-inline constexpr uint32_t kRowsFormat = 3;
+//   4: an order's refunds (order_facts.h RefundFacts), from which the domain
+//      rules know the refund ids already issued
+inline constexpr uint32_t kRowsFormat = 4;
 
 // Read access to one seller's rows (a consistent view).
 class SellerRows {

@@ -151,9 +151,16 @@ void SellerProjection::fold_order(const Event& ev) {
             o->cancelled_by = d.cancelled_by;
           }
         } else if constexpr (std::is_same_v<T, RefundIssued>) {
-          if (OrderFacts* o = find(d.order_id)) o->refunded_cents += d.amount.cents;
+          if (OrderFacts* o = find(d.order_id)) {
+            o->refunded_cents += d.amount.cents;
+            o->refunds.push_back({d.refund_id, d.return_id, at, d.amount.cents, d.refund_kind});
+            refund_order[d.refund_id] = *touched;
+          }
         } else if constexpr (std::is_same_v<T, FeedbackReceived>) {
-          if (OrderFacts* o = find(d.order_id)) o->feedback.push_back({d.feedback_id, d.rating, at});
+          if (OrderFacts* o = find(d.order_id)) {
+            o->feedback.push_back({d.feedback_id, d.rating, at});
+            feedback_order[d.feedback_id] = *touched;
+          }
         } else if constexpr (std::is_same_v<T, ClaimFiled>) {
           if (OrderFacts* o = find(d.order_id)) {
             o->claims.push_back({d.claim_id, d.kind, at, std::nullopt, std::nullopt});
@@ -514,7 +521,8 @@ size_t SellerProjection::memory_bytes() const {
   n += orders.capacity() * sizeof(OrderFacts);
   for (const auto& o : orders) {
     n += str(o.order_id) + str(o.buyer_id) + o.items.capacity() * sizeof(OrderItemFacts) +
-         o.feedback.capacity() * sizeof(FeedbackFacts) + o.claims.capacity() * sizeof(ClaimFacts);
+         o.feedback.capacity() * sizeof(FeedbackFacts) + o.claims.capacity() * sizeof(ClaimFacts) +
+         o.refunds.capacity() * sizeof(RefundFacts);
     for (const auto& i : o.items) n += str(i.sku) + str(i.asin) + str(i.title) + str(i.category);
   }
   n += order_briefs.capacity() * sizeof(OrderBrief) + message_briefs.capacity() * sizeof(ReceivedBrief);
@@ -534,7 +542,8 @@ size_t SellerProjection::memory_bytes() const {
        return_statuses.memory_bytes();
   // Hash maps: a key string, a value and a control byte a slot.
   n += (order_index.capacity() + received_index.capacity() + sent_index.capacity() + thread_index.capacity() +
-        return_index.capacity() + claim_order.capacity()) * (sizeof(std::string) + 5);
+        return_index.capacity() + claim_order.capacity() + refund_order.capacity() + feedback_order.capacity()) *
+       (sizeof(std::string) + 5);
   n += history.capacity() * (sizeof(std::string) + sizeof(std::vector<uint64_t>) + 1);
   for (const auto& [order_id, seqs] : history) n += str(order_id) + seqs.capacity() * 8;
   n += (history_return_order.capacity() + history_claim_order.capacity() + history_message_order.capacity() +

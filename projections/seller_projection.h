@@ -192,7 +192,9 @@ class SellerProjection {
   std::vector<OrderFacts> orders;
   std::vector<OrderBrief> order_briefs;  // one per order, same index
   absl::flat_hash_map<std::string, uint32_t> order_index;
-  absl::flat_hash_map<std::string, uint32_t> claim_order;  // claim id -> order index
+  absl::flat_hash_map<std::string, uint32_t> claim_order;     // claim id -> order index
+  absl::flat_hash_map<std::string, uint32_t> refund_order;    // refund id -> order index
+  absl::flat_hash_map<std::string, uint32_t> feedback_order;  // feedback id -> order index
   SortedIndex<TimeKey, TimeKeyLess> orders_by_placed;
   SortedIndex<TimeKey, TimeKeyLess> orders_by_shipped;
 

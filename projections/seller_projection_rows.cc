@@ -207,6 +207,8 @@ void SellerProjection::mark_written() {
 void SellerProjection::rebuild_indexes() {
   order_index.clear();
   claim_order.clear();
+  refund_order.clear();
+  feedback_order.clear();
   orders_by_placed.clear();
   orders_by_shipped.clear();
   for (uint32_t i = 0; i < orders.size(); ++i) {
@@ -215,6 +217,8 @@ void SellerProjection::rebuild_indexes() {
     orders_by_placed.append_unsorted(TimeKey{o.placed_at, i});
     if (o.shipped_at) orders_by_shipped.append_unsorted(TimeKey{*o.shipped_at, i});
     for (const auto& c : o.claims) claim_order[c.claim_id] = i;
+    for (const auto& f : o.refunds) refund_order[f.refund_id] = i;
+    for (const auto& f : o.feedback) feedback_order[f.feedback_id] = i;
   }
   orders_by_placed.sort();
   orders_by_shipped.sort();
