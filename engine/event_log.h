@@ -143,6 +143,11 @@ class LogBatch {
   void set_source_offset(uint32_t partition, int64_t next_offset);
   void put_rejected(const RejectedRecord& r);
   // Projection rows (full keys, see projection_row_key).
+  // write_rows_through(): this batch's projection rows are never read back
+  // (a checkpoint's: the rows of the projections in memory); each put goes
+  // straight into the WriteBatch, without the overlay's hashing and sorting
+  // (a later put of a key wins there too). Before the first put.
+  void write_rows_through() { rows_through_ = true; }
   void put_projection_row(const std::string& key, std::string_view value);
   void erase_projection_row(const std::string& key);
   // The row as this batch sees it: its own writes, then those of the batch
@@ -216,6 +221,7 @@ class LogBatch {
   absl::flat_hash_map<std::string, EventIdEntry> ids_;
   // Projection overlay: no pointer into it outlives a write to it.
   RowOverlay rows_;
+  bool rows_through_ = false;  // write_rows_through()
   absl::flat_hash_map<std::string, std::string> vault_rows_;  // vault overlay
   absl::flat_hash_map<std::string, std::string> state_rows_;  // seller state writes (last one wins)
   std::optional<std::string> shadowed_prefix_;

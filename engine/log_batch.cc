@@ -262,9 +262,17 @@ void LogBatch::put_rejected(const RejectedRecord& r) {
 
 // Projection rows stay in the overlay until commit, which writes each row's
 // final value once: a row changed by many events of a batch costs one put.
-void LogBatch::put_projection_row(const std::string& key, std::string_view value) { rows_.put(key, value); }
+void LogBatch::put_projection_row(const std::string& key, std::string_view value) {
+  if (!rows_through_) return rows_.put(key, value);
+  batch_->Put(generation_->family, key, rocksdb::Slice(value.data(), value.size()));
+  ++other_writes_;
+}
 
-void LogBatch::erase_projection_row(const std::string& key) { rows_.erase(key); }
+void LogBatch::erase_projection_row(const std::string& key) {
+  if (!rows_through_) return rows_.erase(key);
+  batch_->Delete(generation_->family, key);
+  ++other_writes_;
+}
 
 void LogBatch::put_seller_partition(const std::string& seller_id, uint32_t partition) {
   std::string v;

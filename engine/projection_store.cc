@@ -52,7 +52,7 @@ ProjectionStore::Held* ProjectionStore::find_or_load(Partition& part, uint32_t p
     if (!create) return nullptr;
     if (created) *created = true;
   }
-  held->bytes = loaded.memory_bytes();
+  held->bytes = held->estimate_bytes();
   held_bytes_.fetch_add(held->bytes, std::memory_order_relaxed);
   return part.sellers.emplace(seller_id, std::move(held)).first->second.get();
 }
@@ -108,6 +108,7 @@ std::unique_ptr<LogBatch> ProjectionStore::begin_checkpoint(EventLog& log, bool 
   begun_clock_ = clock_.load(std::memory_order_relaxed);
   std::unique_ptr<LogBatch> batch =
       gated ? std::make_unique<LogBatch>(log) : std::make_unique<LogBatch>(log, log.projections());
+  batch->write_rows_through();  // (the rows in memory are the ones read)
   follow_generation();  // (after a switch the new generation's rows are complete)
   {
     std::lock_guard<std::mutex> lock(partitions_mutex_);
@@ -115,7 +116,7 @@ std::unique_ptr<LogBatch> ProjectionStore::begin_checkpoint(EventLog& log, bool 
       std::unique_lock<std::shared_mutex> part_lock(part->mutex);
       for (auto& [seller_id, held] : part->sellers) {
         if (!held->projection.changed()) continue;
-        const size_t bytes = held->projection.memory_bytes();
+        const size_t bytes = held->estimate_bytes();
         held_bytes_.fetch_add(bytes, std::memory_order_relaxed);
         forget_bytes(held->bytes);
         held->bytes = bytes;
